@@ -1,0 +1,60 @@
+package ecs
+
+import arche "github.com/mlange-42/arche/ecs"
+
+// Query iterates a world's entities one by one through arche's query, the
+// idiomatic per-entity ECS loop:
+//
+//	q := w.Query()
+//	for q.Next() {
+//		p, v := q.Position(), q.Velocity()
+//		p.X += v.X * dt
+//	}
+//
+// The world is locked against structural changes until Next returns false or
+// Close is called. Pointers are valid only until the next call to Next. The
+// accessors of columns the world lacks return nil.
+type Query struct {
+	q arche.Query
+	w *World
+}
+
+// Query starts a per-entity iteration over the world.
+func (w *World) Query() Query { return Query{q: w.w.Query(&w.filter), w: w} }
+
+// Next advances to the next entity; it returns false (and closes the query)
+// after the last.
+func (q *Query) Next() bool { return q.q.Next() }
+
+// Close ends the iteration early.
+func (q *Query) Close() { q.q.Close() }
+
+// Key is the current entity's key.
+func (q *Query) Key() Key { return *(*Key)(q.q.Get(q.w.keyID)) }
+
+// Position is the current entity's position.
+func (q *Query) Position() *Position { return (*Position)(q.q.Get(q.w.posID)) }
+
+// Velocity is the current entity's velocity, or nil if the world has none.
+func (q *Query) Velocity() *Velocity {
+	if !q.w.mask.Has(MaskVelocity) {
+		return nil
+	}
+	return (*Velocity)(q.q.Get(q.w.velID))
+}
+
+// Collided is the current entity's collision flag, or nil if the world has none.
+func (q *Query) Collided() *Collided {
+	if !q.w.mask.Has(MaskCollided) {
+		return nil
+	}
+	return (*Collided)(q.q.Get(q.w.colID))
+}
+
+// Mass is the current entity's mass, or nil if the world has none.
+func (q *Query) Mass() *Mass {
+	if !q.w.mask.Has(MaskMass) {
+		return nil
+	}
+	return (*Mass)(q.q.Get(q.w.massID))
+}
