@@ -261,7 +261,8 @@ func (w *World) RemoveAll() {
 }
 
 // MemoryBytes is the memory the world holds: arche's own accounting of its
-// entities and component storage, plus this wrapper's scratch buffers.
+// entities and component storage, the fixed cost of a world that arche does
+// not report ([WorldOverhead]), and this wrapper's scratch buffers.
 func (w *World) MemoryBytes() int {
-	return w.w.Stats().Memory + w.scratch.Bytes() + cap(w.rows)*4 + cap(w.ents)*8
+	return w.w.Stats().Memory + WorldOverhead() + w.scratch.Bytes() + cap(w.rows)*4 + cap(w.ents)*8
 }

@@ -234,3 +234,14 @@ func TestQueryVisitsEveryEntityOnce(t *testing.T) {
 		assert.Equal(t, float32(k)+float32(k)/2, c.Position[i].X)
 	}
 }
+
+func TestMemoryBytesGrowsWithEntities(t *testing.T) {
+	w, err := NewWorld(MaskAll, 0)
+	require.NoError(t, err)
+	empty := w.MemoryBytes()
+	assert.Greater(t, WorldOverhead(), 0)
+	src := rows(MaskAll, 0, 10000)
+	require.NoError(t, w.Append(&src))
+	// 10,000 entities of 8+8+8+1+4 bytes of components at least.
+	assert.GreaterOrEqual(t, w.MemoryBytes()-empty, 10000*29)
+}
