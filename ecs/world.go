@@ -58,7 +58,10 @@ func NewWorld(mask Mask, capacity int) (*World, error) {
 	if mask&^MaskAll != 0 || !mask.Has(MaskPosition) {
 		return nil, fmt.Errorf("%w: %v", ErrBadMask, mask)
 	}
-	w := &World{mask: mask, w: arche.NewWorld(max(capacity, 128))}
+	// arche reserves entity 0 and grows its entity index when it would
+	// become full, so n entities need a capacity of n+2; with less, the last
+	// entity doubles the (pointerful) index: 32 MB more for a million.
+	w := &World{mask: mask, w: arche.NewWorld(max(capacity, 126) + 2)}
 	w.keyID = arche.ComponentID[Key](&w.w)
 	w.ids = append(w.ids, w.keyID)
 	w.posID = arche.ComponentID[Position](&w.w)

@@ -39,10 +39,11 @@ type config struct {
 	contacts bool
 }
 
-// WithRadius sets the collision radius (finite, > 0).
+// WithRadius sets the collision radius: > 0, and small enough that the
+// grid's cells (2·radius) are finite float32 values.
 func WithRadius(r float32) Option {
 	return func(c *config) error {
-		if !(r > 0) || math.IsInf(float64(r), 0) {
+		if !(r > 0) || math.IsInf(float64(2*r), 0) {
 			return fmt.Errorf("%w: radius %v", ErrBadOption, r)
 		}
 		c.radius = r
@@ -70,19 +71,26 @@ func WithContacts(on bool) Option {
 	}
 }
 
-// Version describes a configured v3 to the engine.
-type Version struct{ cfg config }
+// Version describes a configured v3 to the engine. The zero value is v3 with
+// the default options, like New().
+type Version struct {
+	cfg *config // nil: defaults
+}
+
+func defaults() config {
+	return config{radius: DefaultRadius, gravity: [2]float32{0, 9.8}, contacts: true}
+}
 
 // New returns a v3 Version configured by opts, or an error wrapping
 // [ErrBadOption].
 func New(opts ...Option) (Version, error) {
-	cfg := config{radius: DefaultRadius, gravity: [2]float32{0, 9.8}, contacts: true}
+	cfg := defaults()
 	for _, o := range opts {
 		if err := o(&cfg); err != nil {
 			return Version{}, err
 		}
 	}
-	return Version{cfg: cfg}, nil
+	return Version{cfg: &cfg}, nil
 }
 
 // Number returns 3.
@@ -102,7 +110,13 @@ func (Version) Migrations() []ecs.Migration {
 }
 
 // NewLogic returns a fresh v3 instance with its own grid buffers.
-func (v Version) NewLogic() (ecs.Logic, error) { return &Logic{cfg: v.cfg}, nil }
+func (v Version) NewLogic() (ecs.Logic, error) {
+	cfg := defaults()
+	if v.cfg != nil {
+		cfg = *v.cfg
+	}
+	return &Logic{cfg: cfg}, nil
+}
 
 const (
 	v1Mask = ecs.MaskPosition | ecs.MaskVelocity

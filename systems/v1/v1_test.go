@@ -1,0 +1,282 @@
+package v1_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/grove-engine/grove/ecs"
+	v1 "github.com/grove-engine/grove/systems/v1"
+)
+
+// The documented identity of v1, written out here rather than read from the
+// package so that the tests check it.
+const (
+	wantNumber = 1
+	wantMask   = ecs.MaskPosition | ecs.MaskVelocity
+)
+
+// dts are the frame lengths every multi-frame test steps through, in order.
+var dts = []float32{1.0 / 60, 0.1, 0, 0.5, 1.0 / 30}
+
+// sizes are the entity counts every schedule test runs.
+var sizes = []int{0, 1, 7, 1000}
+
+var (
+	negZero  = math.Float32frombits(0x80000000)
+	denormal = math.Float32frombits(1)
+	posInf   = float32(math.Inf(1))
+	negInf   = float32(math.Inf(-1))
+)
+
+// edges are coordinates on or just beside the world bounds [0, 1000].
+var edges = []float32{
+	0, 1000, negZero, denormal, -denormal,
+	math.Nextafter32(1000, 2000), math.Nextafter32(1000, 0),
+}
+
+// specials are the awkward values the special-value runs mix in.
+var specials = []float32{
+	posInf, negInf, float32(math.NaN()), negZero, denormal, -denormal,
+	math.Float32frombits(0x007fffff), math.MaxFloat32, -math.MaxFloat32,
+}
+
+// entity is the plain-Go reference state of one v1 entity.
+type entity struct {
+	key          ecs.Key
+	x, y, vx, vy float32
+}
+
+// refMove is the documented v1 frame: x += float32(vx*dt), y += float32(vy*dt).
+func refMove(es []entity, dt float32) {
+	for i := range es {
+		e := &es[i]
+		e.x += float32(e.vx * dt)
+		e.y += float32(e.vy * dt)
+	}
+}
+
+// randomEntities returns n entities with unique keys: most spread over
+// [-500, 1500]² (so many are outside the bounds, some negative), about a
+// quarter with a coordinate exactly on a bound and no velocity along it, and,
+// when withSpecials is set, some infinities, NaNs, negative zeros and
+// denormals.
+func randomEntities(rng *rand.Rand, n int, withSpecials bool) []entity {
+	es := make([]entity, n)
+	for i := range es {
+		e := entity{
+			key: ecs.NewKey(uint32(i), rng.Uint32()),
+			x:   float32(rng.Float64()*2000 - 500),
+			y:   float32(rng.Float64()*2000 - 500),
+			vx:  float32(rng.NormFloat64() * 100),
+			vy:  float32(rng.NormFloat64() * 100),
+		}
+		switch rng.IntN(8) {
+		case 0:
+			e.x, e.vx = edges[rng.IntN(len(edges))], 0
+		case 1:
+			e.y, e.vy = edges[rng.IntN(len(edges))], 0
+		case 2:
+			e.x, e.y, e.vx, e.vy = edges[rng.IntN(len(edges))], edges[rng.IntN(len(edges))], 0, 0
+		}
+		if withSpecials {
+			for _, f := range []*float32{&e.x, &e.y, &e.vx, &e.vy} {
+				if rng.IntN(6) == 0 {
+					*f = specials[rng.IntN(len(specials))]
+				}
+			}
+		}
+		es[i] = e
+	}
+	return es
+}
+
+// toColumns encodes the reference entities as v1 rows.
+func toColumns(es []entity) ecs.Columns {
+	c := ecs.Columns{Mask: wantMask}
+	for _, e := range es {
+		c.Keys = append(c.Keys, e.key)
+		c.Position = append(c.Position, ecs.Position{X: e.x, Y: e.y})
+		c.Velocity = append(c.Velocity, ecs.Velocity{X: e.vx, Y: e.vy})
+	}
+	return c
+}
+
+// newWorld builds a v1 world holding es.
+func newWorld(t *testing.T, es []entity) *ecs.World {
+	t.Helper()
+	w, err := ecs.NewWorld(v1.Version{}.Components(), 0)
+	require.NoError(t, err)
+	c := toColumns(es)
+	require.NoError(t, w.Append(&c))
+	require.Equal(t, len(es), w.Len())
+	return w
+}
+
+// sameFloat is bit equality, except that any two NaNs match.
+func sameFloat(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+}
+
+// snapshot is an owned copy of a world's state.
+type snapshot struct {
+	epoch uint64
+	keys  []ecs.Key
+	pos   []ecs.Position
+	vel   []ecs.Velocity
+}
+
+func take(w *ecs.World) snapshot {
+	c := w.Columns()
+	return snapshot{
+		epoch: w.Epoch(),
+		keys:  append([]ecs.Key(nil), c.Keys...),
+		pos:   append([]ecs.Position(nil), c.Position...),
+		vel:   append([]ecs.Velocity(nil), c.Velocity...),
+	}
+}
+
+// checkOnlyWrites asserts that between before and the world's current state
+// no structural change happened and only the columns of writes changed, bit
+// for bit.
+func checkOnlyWrites(t *testing.T, w *ecs.World, before snapshot, writes ecs.Mask, what string) {
+	t.Helper()
+	after := w.Columns()
+	require.Equal(t, len(before.keys), w.Len(), "%s: row count", what)
+	assert.Equal(t, before.epoch, w.Epoch(), "%s: structural change", what)
+	assert.Equal(t, before.keys, after.Keys, "%s: keys", what)
+	if !writes.Has(ecs.MaskPosition) {
+		for i := range before.pos {
+			if math.Float32bits(before.pos[i].X) != math.Float32bits(after.Position[i].X) ||
+				math.Float32bits(before.pos[i].Y) != math.Float32bits(after.Position[i].Y) {
+				assert.Failf(t, "undeclared write", "%s: position of row %d changed: %v -> %v", what, i, before.pos[i], after.Position[i])
+				break
+			}
+		}
+	}
+	if !writes.Has(ecs.MaskVelocity) {
+		for i := range before.vel {
+			if math.Float32bits(before.vel[i].X) != math.Float32bits(after.Velocity[i].X) ||
+				math.Float32bits(before.vel[i].Y) != math.Float32bits(after.Velocity[i].Y) {
+				assert.Failf(t, "undeclared write", "%s: velocity of row %d changed: %v -> %v", what, i, before.vel[i], after.Velocity[i])
+				break
+			}
+		}
+	}
+}
+
+// runFrame runs every system of s in order, checking after each that it
+// changed only what it declares.
+func runFrame(t *testing.T, w *ecs.World, s ecs.Schedule, dt float32) {
+	t.Helper()
+	for _, sys := range s {
+		before := take(w)
+		require.NoError(t, sys.Run(w, dt), sys.Name)
+		checkOnlyWrites(t, w, before, sys.Writes, sys.Name)
+	}
+}
+
+// checkWorld asserts that the world holds exactly the reference entities.
+func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
+	t.Helper()
+	c := w.Columns()
+	require.Equal(t, len(want), c.Len(), what)
+	row := make(map[ecs.Key]int, c.Len())
+	for i, k := range c.Keys {
+		row[k] = i
+	}
+	require.Len(t, row, len(want), "%s: duplicate keys", what)
+	bad := 0
+	for _, e := range want {
+		i, ok := row[e.key]
+		require.True(t, ok, "%s: key %v missing", what, e.key)
+		p, v := c.Position[i], c.Velocity[i]
+		if !sameFloat(p.X, e.x) || !sameFloat(p.Y, e.y) || !sameFloat(v.X, e.vx) || !sameFloat(v.Y, e.vy) {
+			bad++
+			if bad <= 5 {
+				assert.Failf(t, "differs from reference", "%s: key %v: got p=%v v=%v, want p=(%v %v) v=(%v %v)",
+					what, e.key, p, v, e.x, e.y, e.vx, e.vy)
+			}
+		}
+	}
+	assert.Zero(t, bad, "%s: entities differing from the reference", what)
+}
+
+func TestScheduleMatchesReference(t *testing.T) {
+	for _, withSpecials := range []bool{false, true} {
+		for _, n := range sizes {
+			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			want := randomEntities(rng, n, withSpecials)
+			w := newWorld(t, want)
+			logic, err := v1.Version{}.NewLogic()
+			require.NoError(t, err)
+			s := logic.Schedule()
+			require.NotEmpty(t, s)
+			for f, dt := range dts {
+				runFrame(t, w, s, dt)
+				refMove(want, dt)
+				checkWorld(t, w, want, "")
+				if t.Failed() {
+					t.Fatalf("n=%d specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
+				}
+			}
+		}
+	}
+}
+
+// TestScheduleMovesAtAll guards the reference comparison against a world the
+// schedule never touches: with a non-zero velocity and dt, positions change.
+func TestScheduleMovesAtAll(t *testing.T) {
+	es := []entity{{key: ecs.NewKey(1, 0), x: 1, y: 2, vx: 10, vy: -20}}
+	w := newWorld(t, es)
+	logic, err := v1.Version{}.NewLogic()
+	require.NoError(t, err)
+	runFrame(t, w, logic.Schedule(), 0.5)
+	c := w.Columns()
+	assert.Equal(t, ecs.Position{X: 6, Y: -8}, c.Position[0])
+	assert.Equal(t, ecs.Velocity{X: 10, Y: -20}, c.Velocity[0])
+}
+
+func TestScheduleShape(t *testing.T) {
+	logic, err := v1.Version{}.NewLogic()
+	require.NoError(t, err)
+	s := logic.Schedule()
+	require.Len(t, s, 1)
+	assert.Equal(t, "move", s[0].Name)
+	assert.Equal(t, ecs.MaskPosition|ecs.MaskVelocity, s[0].Reads)
+	assert.Equal(t, ecs.MaskPosition, s[0].Writes)
+	assert.NotNil(t, s[0].Run)
+	assert.Equal(t, ecs.MaskPosition, s.Writes())
+}
+
+func TestVersionIdentity(t *testing.T) {
+	var v v1.Version
+	assert.Equal(t, wantNumber, v.Number())
+	assert.Equal(t, wantNumber, v1.Number)
+	assert.Equal(t, wantMask, v.Components())
+	assert.Equal(t, wantMask, v1.Components)
+	assert.Empty(t, v.Migrations(), "v1 declares no migrations")
+}
+
+// TestNewLogicIndependent runs two instances on two worlds in lockstep: each
+// world evolves as if it were alone.
+func TestNewLogicIndependent(t *testing.T) {
+	a, err := v1.Version{}.NewLogic()
+	require.NoError(t, err)
+	b, err := v1.Version{}.NewLogic()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(7, 7))
+	wantA, wantB := randomEntities(rng, 100, false), randomEntities(rng, 13, false)
+	wa, wb := newWorld(t, wantA), newWorld(t, wantB)
+	for _, dt := range dts {
+		runFrame(t, wa, a.Schedule(), dt)
+		refMove(wantA, dt)
+		runFrame(t, wb, b.Schedule(), 2*dt)
+		refMove(wantB, 2*dt)
+	}
+	checkWorld(t, wa, wantA, "world a")
+	checkWorld(t, wb, wantB, "world b")
+}
