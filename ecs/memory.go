@@ -24,8 +24,13 @@ func WorldOverhead() int {
 		runtime.GC()
 		runtime.ReadMemStats(&a)
 		ws := make([]*World, k)
+		one := Columns{Mask: MaskAll, Keys: make([]Key, 1), Position: make([]Position, 1),
+			Velocity: make([]Velocity, 1), Collided: make([]Collided, 1), Mass: make([]Mass, 1)}
 		for i := range ws {
+			// A world that has held entities: its archetype exists.
 			ws[i], _ = NewWorld(MaskAll, 0)
+			_ = ws[i].Append(&one)
+			ws[i].RemoveAll()
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&b)

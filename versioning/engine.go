@@ -46,6 +46,7 @@ type module struct {
 	slots    []slot          // indexed by Key.Index
 	free     []uint32
 	pins     map[ecs.Key]int
+	bad      map[int]error // versions that failed, until loaded or reloaded by hand
 	live     int
 	dirty    bool // the split must be re-applied at the next frame boundary
 	frames   uint64
@@ -124,7 +125,7 @@ func (e *Engine) AddModule(name string, opts ...ModuleOption) error {
 		return fmt.Errorf("%w: %q", ErrModuleExists, name)
 	}
 	m := &module{name: name, registry: map[int]Version{}, loaded: map[int]*loaded{},
-		weights: map[int]float64{}, pins: map[ecs.Key]int{}, scratch: map[ecs.Mask]*ecs.World{}}
+		weights: map[int]float64{}, pins: map[ecs.Key]int{}, bad: map[int]error{}, scratch: map[ecs.Mask]*ecs.World{}}
 	for _, o := range opts {
 		if err := o(m); err != nil {
 			return err
@@ -213,7 +214,9 @@ func (e *Engine) Load(module string, version int) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.load(m, version, 0)
+	if _, err = e.load(m, version, 0); err == nil {
+		delete(m.bad, version) // loaded by hand: trusted again
+	}
 	return err
 }
 
@@ -399,6 +402,7 @@ func (e *Engine) Reload(module string, version int) error {
 		_ = protect(func() error { c.Close(); return nil })
 	}
 	l.logic, l.sched, l.writes, l.failed = logic, sched, sched.Writes(), nil
+	delete(e.modules[module].bad, version)
 	l.loadTime = e.cfg.clock() - t0
 	e.emit(Event{Kind: EventAfterUnload, Module: module, Version: version})
 	e.emit(Event{Kind: EventAfterLoad, Module: module, Version: version, Duration: l.loadTime})
@@ -428,7 +432,7 @@ func (m *module) refreshIdle(now time.Duration) {
 }
 
 // EnableAutoGC makes the module unload versions that have had no entities and
-// no traffic for longer than threshold of simulated time.
+// no traffic for at least threshold of simulated time.
 func (e *Engine) EnableAutoGC(module string, threshold time.Duration) error {
 	e.mu.Lock()
 	defer e.unlock()

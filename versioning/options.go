@@ -115,7 +115,9 @@ func DependsOn(modules ...string) ModuleOption {
 }
 
 // AutoGC unloads a version automatically once it has had no entities and no
-// traffic for longer than threshold of simulated time (> 0).
+// traffic for at least threshold of simulated time (> 0). A version that
+// failed is remembered after it is collected: it is not chosen as a rollback
+// target again until it is loaded or reloaded by hand.
 func AutoGC(threshold time.Duration) ModuleOption {
 	return func(m *module) error {
 		if threshold <= 0 {

@@ -216,6 +216,7 @@ func (e *Engine) rebalance(m *module, weights map[int]float64, spawn *spawnBatch
 	if len(moves) == 0 {
 		m.weights = weights
 		m.dirty = false
+		m.refreshIdle(e.now)
 		return nil
 	}
 

@@ -42,8 +42,9 @@ func quotas(shares []share, current []int, n int) []int {
 	for i, s := range shares {
 		x := s.weight / sum * float64(n)
 		// Weights such as 0.29 are not exact in binary; snap products that
-		// are whole numbers up to rounding error.
-		if r := math.Round(x); math.Abs(x-r) <= 1e-9*float64(n) {
+		// are whole numbers up to the rounding error of the product (a few
+		// ulps), and no further, so that large N stays sticky.
+		if r := math.Round(x); math.Abs(x-r) <= 1e-12*math.Max(1, math.Abs(x)) {
 			x = r
 		}
 		f := math.Floor(x)

@@ -101,6 +101,16 @@ func (e *Engine) stepModule(m *module, dt float32) {
 	if missed {
 		m.missed++
 	}
+	if len(failures) > 0 {
+		// Re-apply the split once every failure is recovered (never in
+		// between: moving entities into a version still to be recovered
+		// would invalidate its backup). Targets now carry the failed
+		// versions' weight, and rounding may call for a move or two.
+		if err := e.rebalance(m, m.weights, nil); err != nil {
+			m.dirty = true
+			e.emit(Event{Kind: EventError, Module: m.name, Err: err})
+		}
+	}
 }
 
 // runSchedule runs every system in order, stopping at the first that fails;
@@ -166,6 +176,9 @@ func (e *Engine) checkIsolation(m *module, l *loaded, nums []int) {
 func (m *module) fallbackFor(failed int) int {
 	ok := func(n int) bool {
 		if _, reg := m.registry[n]; !reg || n == failed {
+			return false
+		}
+		if _, bad := m.bad[n]; bad {
 			return false
 		}
 		l, isLoaded := m.loaded[n]
@@ -251,15 +264,10 @@ func (e *Engine) recoverFailure(m *module, f failure, dt float32) bool {
 		}
 	}
 	src.Reset(src.Mask)
+	m.bad[l.number] = f.err
 	now := e.cfg.clock()
 	ev.Duration, ev.Downtime, ev.Served = now-t0, now-f.started, served
 	e.emit(ev)
-	// Re-apply the split now that the target carries the failed version's
-	// weight: rounding may call for a move or two.
-	if err := e.rebalance(m, m.weights, nil); err != nil {
-		m.dirty = true
-		e.emit(Event{Kind: EventError, Module: m.name, Err: err})
-	}
 	return served
 }
 

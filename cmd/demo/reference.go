@@ -167,3 +167,6 @@ func (r *reference) compare(state map[int]ecs.Columns) (checked, matched int) {
 }
 
 func bits(f float32) uint32 { return math.Float32bits(f) }
+
+// nextUp is the next float32 after f towards +Inf.
+func nextUp(f float32) float32 { return math.Nextafter32(f, float32(math.Inf(1))) }

@@ -248,7 +248,8 @@ func (r *runner) distribution(weights map[int]float64) map[int]int {
 		c := counts[v]
 		total += c
 		pct := 100 * float64(c) / float64(n)
-		dev := math.Abs(pct - 100*weights[v])
+		// Rounded: 100·c/n and 100·w differ by float noise when equal.
+		dev := math.Round(math.Abs(pct-100*weights[v])*1e9) / 1e9
 		r.res.maxDeviation = max(r.res.maxDeviation, dev)
 		off := int(math.Floor(math.Abs(float64(c) - weights[v]*float64(n))))
 		r.res.offTarget += off
