@@ -1,0 +1,148 @@
+package spatial
+
+import "fmt"
+
+// Pairs appends to dst every pair {A, B}, A < B, of entities binned by the
+// last [Grid.Build] whose circles of the given radius overlap, each pair once,
+// and returns dst. The predicate is that of [BrutePairs]:
+//
+//	dx := float64(xa) - float64(xb)
+//	dy := float64(ya) - float64(yb)
+//	float64(dx*dx)+float64(dy*dy) <= (2*float64(radius))*(2*float64(radius))
+//
+// so the set of pairs is exactly BrutePairs' on the same positions; the order
+// is unspecified (sort the result to compare). A and B are indices into the
+// slice given to Build.
+//
+// Any positive finite radius works. When 2*radius <= the cell side given to
+// Build, only the 3×3 cells around each entity are searched; a larger radius
+// searches ceil(2*radius/cell) cells on each side, correctly but more slowly.
+// If radius is not positive and finite, Pairs returns dst unchanged and an
+// error wrapping [ErrInvalidRadius].
+//
+// Pairs writes only within dst's new length. It keeps a scratch buffer in the
+// grid that grows to the largest result seen; once it and dst have the
+// capacity, Pairs allocates nothing. It must not run concurrently with any
+// other method of the same Grid.
+func (g *Grid) Pairs(dst []Pair, radius float32) ([]Pair, error) {
+	if !validLength(radius) {
+		return dst, fmt.Errorf("%w: %v", ErrInvalidRadius, radius)
+	}
+	if g.binned < 2 {
+		return dst, nil
+	}
+	w := &g.work
+	w.lim = pairLimit(radius)
+	w.reach = g.reach(2 * float64(radius))
+	g.both((*Grid).pairsHalf, g.parallel(g.binned))
+	dst = append(dst, g.buf[0][:g.found[0]]...)
+	return append(dst, g.buf[1][:g.found[1]]...), nil
+}
+
+// pairsHalf finds the pairs whose first entity, in cell order, is in half
+// part of the entities, into g.buf[part] and g.found[part].
+func (g *Grid) pairsHalf(part int) {
+	lo, hi := 0, g.binned/2
+	if part == 1 {
+		lo, hi = hi, g.binned
+	}
+	w := &g.work
+	if w.reach == 1 {
+		g.buf[part], g.found[part] = g.pairs1(g.buf[part], w.lim, lo, hi)
+	} else {
+		g.buf[part], g.found[part] = g.pairsR(g.buf[part], w.lim, w.reach, lo, hi)
+	}
+}
+
+// grown returns buf with room for need more pairs after the first k, which
+// it keeps. It is the rare path of the loops below, kept out of line so that
+// they keep their registers.
+//
+//go:noinline
+func grown(buf []Pair, k, need int) []Pair {
+	if k+need <= len(buf) {
+		return buf
+	}
+	b := make([]Pair, max(2*len(buf), k+need, 1024))
+	copy(b, buf[:k])
+	return b
+}
+
+// pairs1 writes to buf the overlapping pairs, one cell apart at most, whose
+// first entity is in [lo, hi), and returns buf and how many it wrote.
+//
+// Each pair of cells at most one apart in both directions is visited once: a
+// cell is paired with itself, with the next cell of its row, and with the
+// three cells below it. Cells are stored row by row, so the rest of an
+// entity's cell plus the next cell is one contiguous run of entities, and so
+// are the three cells below; the padding column and row keep both runs in
+// bounds and empty where they leave the grid. Candidates are written
+// unconditionally and kept by advancing the count, which spares a branch the
+// predictor cannot learn.
+func (g *Grid) pairs1(buf []Pair, lim float64, lo, hi int) ([]Pair, int) {
+	below := g.stride - 1
+	start := g.start[:g.stride*(g.ny+1)+1]
+	ents := g.ents[:g.binned]
+	k := 0
+	for i := lo; i < hi; i++ {
+		e := ents[i]
+		c := int(e.cell)
+		sameEnd := int(start[c+2])
+		b0 := int(start[c+below])
+		b1 := int(start[c+below+3])
+		if need := sameEnd - i - 1 + b1 - b0; len(buf)-k < need {
+			buf = grown(buf, k, need)
+		}
+		for _, f := range ents[i+1 : sameEnd] {
+			buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
+			if dist2(e.x, e.y, f.x, f.y) <= lim {
+				k++
+			}
+		}
+		for _, f := range ents[b0:b1] {
+			buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
+			if dist2(e.x, e.y, f.x, f.y) <= lim {
+				k++
+			}
+		}
+	}
+	return buf, k
+}
+
+// pairsR is pairs1 for pairs up to r cells apart: a cell is paired with
+// itself, with the next r cells of its row, and with the 2r+1 cells around
+// its column in each of the next r rows, clamped to the grid.
+func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int) {
+	nx, ny, stride := g.nx, g.ny, g.stride
+	start := g.start[:stride*(ny+1)+1]
+	ents := g.ents[:g.binned]
+	k := 0
+	for i := lo; i < hi; i++ {
+		e := ents[i]
+		c := int(e.cell)
+		cy, cx := c/stride, c%stride
+		x0 := max(cx-r, 0)
+		x1 := min(cx+r, nx-1) + 1 // exclusive
+		lastRow := min(cy+r, ny-1)
+		sameEnd := int(start[cy*stride+x1])
+		buf = grown(buf, k, sameEnd-i-1)
+		for _, f := range ents[i+1 : sameEnd] {
+			if dist2(e.x, e.y, f.x, f.y) <= lim {
+				buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
+				k++
+			}
+		}
+		for ry := cy + 1; ry <= lastRow; ry++ {
+			b := ry * stride
+			run := ents[start[b+x0]:start[b+x1]]
+			buf = grown(buf, k, len(run))
+			for _, f := range run {
+				if dist2(e.x, e.y, f.x, f.y) <= lim {
+					buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
+					k++
+				}
+			}
+		}
+	}
+	return buf, k
+}
