@@ -6,11 +6,14 @@ import (
 	"unsafe"
 
 	"github.com/grove-engine/grove/asm"
+	"github.com/grove-engine/grove/ecs"
 )
 
 // Kernel benchmarks: every implementation of each asm kernel on the same
 // x,y-interleaved columns, sub-benchmarks named impl=<name>/n=<entities> so
-// benchstat can split them. go-column is the pure Go reference
+// benchstat can split them. arche-query is the same loop written the
+// idiomatic ECS way, entity by entity through arche's query in an ecs.World
+// (the way v1 and v2 run). go-column is the pure Go reference
 // (asm.Impls()[0], "generic"); avx2 and avx512 run only where the CPU has
 // them. To add an implementation, append one kernelCase to the list at the
 // top of integrateCases, gravityCases or boundsCases.
@@ -35,6 +38,7 @@ type kernelCase struct {
 
 func integrateCases() []kernelCase {
 	cases := []kernelCase{
+		{"arche-query", integrateQuery},
 		{"go-column", integrateColumn(kernelImpl("generic").Integrate)},
 	}
 	for _, im := range simdImpls() {
@@ -45,6 +49,7 @@ func integrateCases() []kernelCase {
 
 func gravityCases() []kernelCase {
 	cases := []kernelCase{
+		{"arche-query", gravityQuery},
 		{"go-column", gravityColumn(kernelImpl("generic").Gravity)},
 	}
 	for _, im := range simdImpls() {
@@ -55,6 +60,7 @@ func gravityCases() []kernelCase {
 
 func boundsCases() []kernelCase {
 	cases := []kernelCase{
+		{"arche-query", boundsQuery},
 		{"go-column", boundsColumn(kernelImpl("generic").Bounds)},
 	}
 	for _, im := range simdImpls() {
@@ -192,5 +198,69 @@ func boundsColumn(f func(flags []bool, p []float32, min, max float32)) func(n in
 		p, _ := kernelColumns(n)
 		flags := make([]bool, n)
 		return func() { f(flags, p, -400, 400) }
+	}
+}
+
+// queryWorld is an ecs.World holding n entities with the kernelColumns data,
+// plus the collided column when withFlags is set.
+func queryWorld(n int, withFlags bool) *ecs.World {
+	p, v := kernelColumns(n)
+	mask := ecs.MaskPosition | ecs.MaskVelocity
+	if withFlags {
+		mask |= ecs.MaskCollided
+	}
+	c := ecs.Columns{Mask: mask, Keys: make([]ecs.Key, n), Position: make([]ecs.Position, n),
+		Velocity: make([]ecs.Velocity, n), Collided: make([]ecs.Collided, n)}
+	copy(ecs.Floats(c.Position), p)
+	copy(ecs.Floats(c.Velocity), v)
+	w, err := ecs.NewWorld(mask, n)
+	if err != nil {
+		panic(err)
+	}
+	if err := w.Append(&c); err != nil {
+		panic(err)
+	}
+	return w
+}
+
+func integrateQuery(n int) func() {
+	w := queryWorld(n, false)
+	const dt = float32(1.0 / 60)
+	return func() {
+		q := w.Query()
+		for q.Next() {
+			p, v := q.Position(), q.Velocity()
+			p.X += float32(v.X * dt)
+			p.Y += float32(v.Y * dt)
+		}
+	}
+}
+
+func gravityQuery(n int) func() {
+	w := queryWorld(n, false)
+	const dt = float32(1.0 / 60)
+	g := float32(-9.81)
+	return func() {
+		gy := float32(g * dt)
+		q := w.Query()
+		for q.Next() {
+			p, v := q.Position(), q.Velocity()
+			v.Y += gy
+			p.X += float32(v.X * dt)
+			p.Y += float32(v.Y * dt)
+		}
+		g = -g
+	}
+}
+
+func boundsQuery(n int) func() {
+	w := queryWorld(n, true)
+	const lo, hi = -400, 400
+	return func() {
+		q := w.Query()
+		for q.Next() {
+			p := q.Position()
+			*q.Collided() = !(p.X >= lo && p.X <= hi && p.Y >= lo && p.Y <= hi)
+		}
 	}
 }

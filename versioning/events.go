@@ -15,7 +15,9 @@ const (
 	// EventAfterLoad: Version was loaded (or reloaded); Duration is the load time.
 	EventAfterLoad EventKind = iota + 1
 	// EventBeforeUnload: Version is about to be unloaded (by Unload, Reload,
-	// RemoveModule or GC).
+	// RemoveModule or GC). It is delivered outside the lock before the
+	// unload; if a listener (or another goroutine) changes the version so
+	// that the unload is no longer allowed, no EventAfterUnload follows.
 	EventBeforeUnload
 	// EventAfterUnload: Version was unloaded.
 	EventAfterUnload

@@ -775,3 +775,43 @@ func TestRollbackWhenTargetCannotLoad(t *testing.T) {
 	mm, _ = metricsOf(t, e)
 	assert.Equal(t, uint64(1), mm.FramesMissed)
 }
+
+// TestServingStepFailsKeepsRestoredState: the rollback target also fails
+// while serving the restored entities (it writes NaN). They must not keep a
+// half-stepped or corrupt state: they stay on the target holding exactly
+// their state from before the frame, unstepped, and the frame counts as
+// missed.
+func TestServingStepFailsKeepsRestoredState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 45))
+	f1, f2 := &fault{}, &fault{}
+	e := newEngine(t)
+	require.NoError(t, e.AddModule(mod))
+	require.NoError(t, e.Register(mod, faulty{Version: v1.Version{}, f: f1}))
+	require.NoError(t, e.Register(mod, faulty{Version: v2.Version{}, f: f2}))
+	require.NoError(t, e.Load(mod, 1))
+	require.NoError(t, e.Load(mod, 2))
+	spawn(t, e, rng, 40)
+	require.NoError(t, e.SetSplit(mod, map[int]float64{2: 1}))
+	require.NoError(t, e.Tick(frame))
+	pre := state(t, e)
+	var c collector
+	e.Subscribe(c.listen)
+	f2.set(faultError)
+	f1.set(faultNaN) // v1 is empty, so only its serving step runs this
+	require.NoError(t, e.Tick(frame))
+
+	post := state(t, e)
+	require.Len(t, post, len(pre))
+	for k, en := range pre {
+		got := post[k]
+		assert.Equal(t, 1, got.ver)
+		assert.True(t, bitsEqual(en.pos.X, got.pos.X) && bitsEqual(en.pos.Y, got.pos.Y) &&
+			bitsEqual(en.vel.X, got.vel.X) && bitsEqual(en.vel.Y, got.vel.Y),
+			"entity %#x: must hold its pre-frame state, unstepped", uint64(k))
+	}
+	rb := c.of(EventRollback)
+	require.Len(t, rb, 1)
+	assert.False(t, rb[0].Served)
+	mm, _ := metricsOf(t, e)
+	assert.Equal(t, uint64(1), mm.FramesMissed)
+}

@@ -271,17 +271,32 @@ func (e *Engine) recoverFailure(m *module, f failure, dt float32) bool {
 	return served
 }
 
-// serve appends restored entities to the target version and steps them once.
-// An empty target steps them in its own world; otherwise they are stepped in
-// a scratch world first, so the target's own entities are not stepped twice.
+// serve appends restored entities to the target version and steps them once,
+// with the same state check as any step. An empty target steps them in its
+// own world; otherwise they are stepped in a scratch world first, so the
+// target's own entities are not stepped twice. If that step fails, the
+// entities keep their restored state (src) unstepped and serve reports false:
+// this frame went without service for them.
 func (e *Engine) serve(m *module, tl *loaded, src *ecs.Columns, dt float32) bool {
-	if tl.world.Len() == 0 {
-		_ = tl.world.Append(src)
-		if _, err := runSchedule(tl.sched, tl.world, dt); err != nil {
+	stepped := func(w *ecs.World) bool {
+		if _, err := runSchedule(tl.sched, w, dt); err != nil {
 			return false
 		}
-		tl.backup.Clear()
-		return true
+		if !e.cfg.checks {
+			return true
+		}
+		c := w.Columns()
+		row, _ := c.FirstNonFinite()
+		return row < 0
+	}
+	if tl.world.Len() == 0 {
+		_ = tl.world.Append(src)
+		if stepped(tl.world) {
+			return true
+		}
+		tl.world.RemoveAll()
+		_ = tl.world.Append(src)
+		return false
 	}
 	sw := m.scratch[tl.world.Mask()]
 	if sw == nil {
@@ -293,11 +308,15 @@ func (e *Engine) serve(m *module, tl *loaded, src *ecs.Columns, dt float32) bool
 		m.scratch[tl.world.Mask()] = sw
 	}
 	_ = sw.Append(src)
-	_, err := runSchedule(tl.sched, sw, dt)
-	c := sw.Columns()
-	_ = tl.world.Append(&c)
+	ok := stepped(sw)
+	if ok {
+		c := sw.Columns()
+		_ = tl.world.Append(&c)
+	} else {
+		_ = tl.world.Append(src)
+	}
 	sw.RemoveAll()
-	return err == nil
+	return ok
 }
 
 // Rollback moves every entity of the module to target by hand: each other
