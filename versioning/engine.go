@@ -1,6 +1,7 @@
 package versioning
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -231,26 +232,22 @@ func (e *Engine) load(m *module, n, capacity int) (*loaded, error) {
 	}
 	t0 := e.cfg.clock()
 	l := &loaded{v: v, number: n}
-	err := protect(func() error {
-		logic, err := v.NewLogic()
-		if err != nil {
-			return err
-		}
-		if logic == nil {
-			return fmt.Errorf("NewLogic returned nil")
-		}
-		w, err := ecs.NewWorld(v.Components(), capacity)
-		if err != nil {
-			return err
-		}
-		if in, ok := logic.(Initializer); ok {
-			if err := in.Init(w); err != nil {
+	logic, sched, err := instantiate(v)
+	if err == nil {
+		err = protect(func() error {
+			w, err := ecs.NewWorld(v.Components(), capacity)
+			if err != nil {
 				return err
 			}
-		}
-		l.logic, l.world, l.sched = logic, w, logic.Schedule()
-		return nil
-	})
+			if in, ok := logic.(Initializer); ok {
+				if err := in.Init(w); err != nil {
+					return err
+				}
+			}
+			l.logic, l.world, l.sched = logic, w, sched
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s v%d: %w", ErrLoad, m.name, n, err)
 	}
@@ -265,6 +262,23 @@ func (e *Engine) load(m *module, n, capacity int) (*loaded, error) {
 	m.refreshIdle(e.now)
 	e.emit(Event{Kind: EventAfterLoad, Module: m.name, Version: n, Duration: l.loadTime})
 	return l, nil
+}
+
+// instantiate creates a fresh logic instance of v and reads its schedule,
+// turning a panic in either into an error.
+func instantiate(v Version) (logic ecs.Logic, sched ecs.Schedule, err error) {
+	err = protect(func() error {
+		var err error
+		if logic, err = v.NewLogic(); err != nil {
+			return err
+		}
+		if logic == nil {
+			return errors.New("NewLogic returned nil")
+		}
+		sched = logic.Schedule()
+		return nil
+	})
+	return logic, sched, err
 }
 
 // drop forgets a loaded version so its memory can be reclaimed.
@@ -363,19 +377,7 @@ func (e *Engine) Reload(module string, version int) error {
 	}
 	// Create the new instance outside the lock: it is user code.
 	t0 := e.cfg.clock()
-	var logic ecs.Logic
-	var sched ecs.Schedule
-	err = protect(func() error {
-		var err error
-		if logic, err = v.NewLogic(); err != nil {
-			return err
-		}
-		if logic == nil {
-			return fmt.Errorf("NewLogic returned nil")
-		}
-		sched = logic.Schedule()
-		return nil
-	})
+	logic, sched, err := instantiate(v)
 	if err != nil {
 		return fmt.Errorf("%w: %s v%d: %w", ErrLoad, module, version, err)
 	}
