@@ -281,6 +281,23 @@ func instantiate(v Version) (logic ecs.Logic, sched ecs.Schedule, err error) {
 	return logic, sched, err
 }
 
+// carryState moves a Stateful logic's own state from the old instance to the
+// new one. It does nothing unless both implement Stateful.
+func carryState(old, fresh ecs.Logic) error {
+	from, ok1 := old.(Stateful)
+	to, ok2 := fresh.(Stateful)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return protect(func() error {
+		data, err := from.SaveState()
+		if err != nil {
+			return err
+		}
+		return to.RestoreState(data)
+	})
+}
+
 // drop forgets a loaded version so its memory can be reclaimed.
 func (e *Engine) drop(m *module, n int) {
 	l := m.loaded[n]
@@ -346,8 +363,9 @@ func (e *Engine) unloadable(name string, version int) (*module, error) {
 }
 
 // Reload replaces a loaded version's logic with a fresh instance while
-// keeping its world, so entity state is preserved (a hot reload). It also
-// clears the version's failed state. It fails with [ErrDependents] while
+// keeping its world, so entity state is preserved (a hot reload); logic that
+// implements [Stateful] also has its own state carried over. It also clears
+// the version's failed state. It fails with [ErrDependents] while
 // other modules depend on the module; if creating the new instance fails the
 // old one stays and the error wraps [ErrLoad].
 func (e *Engine) Reload(module string, version int) error {
@@ -399,6 +417,9 @@ func (e *Engine) Reload(module string, version int) error {
 		if err := protect(func() error { return in.Init(l.world) }); err != nil {
 			return fmt.Errorf("%w: %s v%d: %w", ErrLoad, module, version, err)
 		}
+	}
+	if err := carryState(l.logic, logic); err != nil {
+		return fmt.Errorf("%w: %s v%d: state: %w", ErrLoad, module, version, err)
 	}
 	if c, ok := l.logic.(Closer); ok {
 		_ = protect(func() error { c.Close(); return nil })

@@ -560,3 +560,68 @@ func TestEventKindString(t *testing.T) {
 	}
 	assert.Equal(t, "EventKind(99)", EventKind(99).String())
 }
+
+// counterLogic is v1 with a frame counter that must survive hot reloads.
+type counterLogic struct {
+	frames  *int
+	saveErr error
+	loadErr error
+	panics  bool
+}
+
+func (l counterLogic) Schedule() ecs.Schedule {
+	s := v1.Logic{}.Schedule()
+	frames := l.frames
+	return append(s, ecs.System{Name: "count", Run: func(*ecs.World, float32) error { *frames++; return nil }})
+}
+
+func (l counterLogic) SaveState() ([]byte, error) {
+	if l.panics {
+		panic("test: save panics")
+	}
+	return []byte{byte(*l.frames)}, l.saveErr
+}
+
+func (l counterLogic) RestoreState(b []byte) error {
+	if l.loadErr != nil {
+		return l.loadErr
+	}
+	*l.frames = int(b[0])
+	return nil
+}
+
+func TestReloadCarriesStatefulLogicState(t *testing.T) {
+	var instances []counterLogic
+	var next counterLogic // what the next NewLogic returns
+	e := newEngine(t)
+	require.NoError(t, e.AddModule(mod))
+	require.NoError(t, e.Register(mod, fakeVersion{num: 1, newLogic: func() (ecs.Logic, error) {
+		l := next
+		l.frames = new(int)
+		instances = append(instances, l)
+		return l, nil
+	}}))
+	require.NoError(t, e.Load(mod, 1))
+	spawn(t, e, rand.New(rand.NewPCG(9, 9)), 5)
+	for range 7 {
+		require.NoError(t, e.Tick(frame))
+	}
+	require.Equal(t, 7, *instances[0].frames)
+
+	require.NoError(t, e.Reload(mod, 1))
+	require.Len(t, instances, 2)
+	assert.Equal(t, 7, *instances[1].frames, "state restored into the new instance")
+	require.NoError(t, e.Tick(frame))
+	assert.Equal(t, 8, *instances[1].frames)
+	assert.Equal(t, 7, *instances[0].frames, "the old instance no longer runs")
+
+	// A new instance that cannot restore: the reload fails, the old stays.
+	errBad := errors.New("test: bad state")
+	next = counterLogic{loadErr: errBad}
+	err := e.Reload(mod, 1)
+	require.ErrorIs(t, err, ErrLoad)
+	require.ErrorIs(t, err, errBad)
+	require.NoError(t, e.Tick(frame))
+	assert.Equal(t, 9, *instances[1].frames, "the old instance still runs")
+	assert.Equal(t, 0, *instances[2].frames)
+}

@@ -45,3 +45,13 @@ type MetricsReporter interface {
 type MemoryReporter interface {
 	MemoryBytes() int
 }
+
+// Stateful is implemented by logic that keeps state of its own beyond the
+// world (counters, caches, learned parameters) and wants it to survive a hot
+// reload. [Engine.Reload] saves the old instance's state and restores it into
+// the new one; if either step fails or panics, the reload fails and the old
+// instance stays.
+type Stateful interface {
+	SaveState() ([]byte, error)
+	RestoreState([]byte) error
+}
