@@ -45,6 +45,7 @@ type World struct {
 	filter arche.CachedFilter
 	epoch  uint64
 
+	open    []arche.Query  // copies of the queries Query handed out, for Unlock
 	scratch Columns        // survivors while rebuilding in RemoveRows
 	rows    []int32        // complement rows while rebuilding
 	ents    []arche.Entity // entities to remove one by one

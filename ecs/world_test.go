@@ -245,3 +245,35 @@ func TestMemoryBytesGrowsWithEntities(t *testing.T) {
 	// 10,000 entities of 8+8+8+1+4 bytes of components at least.
 	assert.GreaterOrEqual(t, w.MemoryBytes()-empty, 10000*29)
 }
+
+func TestUnlockClosesAbandonedQueries(t *testing.T) {
+	w, err := NewWorld(MaskPosition|MaskVelocity, 0)
+	require.NoError(t, err)
+	src := rows(MaskAll, 0, 10)
+	require.NoError(t, w.Append(&src))
+
+	finished := w.Query()
+	for finished.Next() {
+	}
+	closed := w.Query()
+	closed.Next()
+	closed.Close()
+	assert.Equal(t, 0, w.Unlock(), "finished and closed queries are not touched")
+
+	func() {
+		defer func() { _ = recover() }()
+		q := w.Query()
+		for i := 0; q.Next(); i++ {
+			if i == 4 {
+				panic("mid-loop")
+			}
+		}
+	}()
+	outer := w.Query()
+	outer.Next()
+	assert.Panics(t, func() { w.RemoveAll() }, "arche refuses structural changes while locked")
+	assert.Equal(t, 2, w.Unlock())
+	assert.NotPanics(t, func() { w.RemoveAll() })
+	assert.Equal(t, 0, w.Len())
+	assert.Equal(t, 0, w.Unlock())
+}

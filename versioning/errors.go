@@ -28,6 +28,7 @@ var (
 	ErrPanic           = errors.New("versioning: panic")
 	ErrNonFinite       = errors.New("versioning: non-finite state")
 	ErrFrameBudget     = errors.New("versioning: frame-time budget exceeded")
+	ErrOpenQuery       = errors.New("versioning: system left a query open")
 	ErrNoRollback      = errors.New("versioning: no version to roll back to")
 )
 

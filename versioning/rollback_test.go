@@ -815,3 +815,64 @@ func TestServingStepFailsKeepsRestoredState(t *testing.T) {
 	mm, _ := metricsOf(t, e)
 	assert.Equal(t, uint64(1), mm.FramesMissed)
 }
+
+// TestPanicInsideQueryLoop: a system that panics in the middle of a
+// per-entity query leaves arche's world locked. The engine must still
+// recover (restore, move, serve) without a panic escaping Tick, and a system
+// that merely forgets to close a query fails its version instead of breaking
+// the next structural change.
+func TestPanicInsideQueryLoop(t *testing.T) {
+	for _, mode := range []string{"panic", "leak"} {
+		t.Run(mode, func(t *testing.T) {
+			e := newEngine(t)
+			require.NoError(t, e.AddModule(mod))
+			require.NoError(t, e.Register(mod, v1.Version{}))
+			broken := false
+			require.NoError(t, e.Register(mod, fakeVersion{num: 2, newLogic: func() (ecs.Logic, error) {
+				return scheduleLogic{{Name: "walk", Run: func(w *ecs.World, _ float32) error {
+					q := w.Query()
+					for i := 0; q.Next(); i++ {
+						if broken && i == 3 {
+							if mode == "panic" {
+								panic("test: panic inside a query")
+							}
+							return nil // leaves the query open
+						}
+					}
+					return nil
+				}}}, nil
+			}, migs: []ecs.Migration{identity(1, 2), identity(2, 1)}}))
+			require.NoError(t, e.Load(mod, 1))
+			require.NoError(t, e.Load(mod, 2))
+			spawn(t, e, rand.New(rand.NewPCG(3, 3)), 20)
+			require.NoError(t, e.SetSplit(mod, map[int]float64{2: 1}))
+			require.NoError(t, e.Tick(frame))
+			var c collector
+			e.Subscribe(c.listen)
+			broken = true
+			require.NotPanics(t, func() { require.NoError(t, e.Tick(frame)) })
+			rb := c.of(EventRollback)
+			require.Len(t, rb, 1)
+			assert.True(t, rb[0].Served)
+			if mode == "panic" {
+				assert.ErrorIs(t, rb[0].Err, ErrPanic)
+			} else {
+				assert.ErrorIs(t, rb[0].Err, ErrOpenQuery)
+			}
+			mm, by := metricsOf(t, e)
+			assert.Equal(t, 20, by[1].Entities)
+			assert.Equal(t, 20, mm.Entities)
+			// The failed version's world is usable again: it can take
+			// entities back after a reload.
+			broken = false
+			require.NoError(t, e.Reload(mod, 2))
+			require.NoError(t, e.SetSplit(mod, map[int]float64{2: 1}))
+			require.NoError(t, e.Tick(frame))
+		})
+	}
+}
+
+// scheduleLogic is a logic made of the given systems.
+type scheduleLogic ecs.Schedule
+
+func (s scheduleLogic) Schedule() ecs.Schedule { return ecs.Schedule(s) }

@@ -114,10 +114,17 @@ func (e *Engine) stepModule(m *module, dt float32) {
 }
 
 // runSchedule runs every system in order, stopping at the first that fails;
-// it returns that system's name and error.
+// it returns that system's name and error. A system that panics inside a
+// per-entity query, or returns without finishing or closing one, leaves the
+// world locked: the query is closed here, and leaving one open is itself a
+// failure ([ErrOpenQuery]).
 func runSchedule(s ecs.Schedule, w *ecs.World, dt float32) (string, error) {
 	for _, sys := range s {
-		if err := protect(func() error { return sys.Run(w, dt) }); err != nil {
+		err := protect(func() error { return sys.Run(w, dt) })
+		if n := w.Unlock(); n > 0 && err == nil {
+			err = fmt.Errorf("%w: %d", ErrOpenQuery, n)
+		}
+		if err != nil {
 			return sys.Name, err
 		}
 	}
