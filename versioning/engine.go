@@ -190,16 +190,28 @@ func (e *Engine) Register(module string, v Version) error {
 	if err != nil {
 		return err
 	}
-	if v == nil || v.Number() <= 0 {
-		return fmt.Errorf("%w: version must be non-nil with a positive number", ErrBadOption)
+	if v == nil {
+		return fmt.Errorf("%w: nil version", ErrBadOption)
 	}
-	if !v.Components().Has(ecs.MaskPosition) || v.Components()&^ecs.MaskAll != 0 {
-		return fmt.Errorf("%w: v%d components %v", ErrBadOption, v.Number(), v.Components())
+	var num int
+	var comps ecs.Mask
+	if err := protect(func() error {
+		num, comps = v.Number(), v.Components()
+		_ = v.Migrations() // called again when paths are searched: it must not panic
+		return nil
+	}); err != nil {
+		return fmt.Errorf("%w: version: %w", ErrBadOption, err)
 	}
-	if _, ok := m.registry[v.Number()]; ok {
-		return fmt.Errorf("%w: %s v%d", ErrVersionExists, module, v.Number())
+	if num <= 0 {
+		return fmt.Errorf("%w: version number %d must be positive", ErrBadOption, num)
 	}
-	m.registry[v.Number()] = v
+	if !comps.Has(ecs.MaskPosition) || comps&^ecs.MaskAll != 0 {
+		return fmt.Errorf("%w: v%d components %v", ErrBadOption, num, comps)
+	}
+	if _, ok := m.registry[num]; ok {
+		return fmt.Errorf("%w: %s v%d", ErrVersionExists, module, num)
+	}
+	m.registry[num] = v
 	return nil
 }
 

@@ -60,6 +60,9 @@ func (e *Engine) Spawn(module string, layout int, c *ecs.Columns) ([]ecs.Key, er
 	if !ok {
 		return nil, fmt.Errorf("%w: %s v%d", ErrUnknownVersion, module, layout)
 	}
+	if c == nil {
+		return nil, fmt.Errorf("spawning into %s: %w: nil columns", module, ecs.ErrMissingColumns)
+	}
 	n := len(c.Keys)
 	if c.Keys == nil && c.Position != nil {
 		n = len(c.Position)

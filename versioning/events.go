@@ -97,8 +97,12 @@ type Event struct {
 // may interleave.
 type Listener func(Event)
 
-// Subscribe adds a listener and returns a function that removes it.
+// Subscribe adds a listener and returns a function that removes it. A nil
+// listener is ignored.
 func (e *Engine) Subscribe(l Listener) (unsubscribe func()) {
+	if l == nil {
+		return func() {}
+	}
 	e.lmu.Lock()
 	defer e.lmu.Unlock()
 	id := e.nextID

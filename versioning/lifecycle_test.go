@@ -625,3 +625,49 @@ func TestReloadCarriesStatefulLogicState(t *testing.T) {
 	assert.Equal(t, 9, *instances[1].frames, "the old instance still runs")
 	assert.Equal(t, 0, *instances[2].frames)
 }
+
+// panickyVersion panics in the methods the flags name.
+type panickyVersion struct {
+	fakeVersion
+	inNumber, inMigrations *bool
+}
+
+func (v panickyVersion) Number() int {
+	if *v.inNumber {
+		panic("test: Number panics")
+	}
+	return v.fakeVersion.Number()
+}
+
+func (v panickyVersion) Migrations() []ecs.Migration {
+	if *v.inMigrations {
+		panic("test: Migrations panics")
+	}
+	return v.fakeVersion.Migrations()
+}
+
+// TestUserCodePanicsDoNotEscape: bad input and misbehaving versions give
+// errors, never a panic out of the engine.
+func TestUserCodePanicsDoNotEscape(t *testing.T) {
+	e := setup(t)
+	spawn(t, e, rand.New(rand.NewPCG(5, 5)), 10)
+	_, err := e.Spawn(mod, 1, nil)
+	assert.ErrorIs(t, err, ecs.ErrMissingColumns)
+	assert.NotPanics(t, func() { e.Subscribe(nil)() })
+
+	inNumber, inMigrations := true, false
+	pv := panickyVersion{fakeVersion: fakeVersion{num: 7, migs: []ecs.Migration{identity(1, 7)}}, inNumber: &inNumber, inMigrations: &inMigrations}
+	assert.ErrorIs(t, e.Register(mod, pv), ErrBadOption)
+	assert.ErrorIs(t, e.Register(mod, pv), ErrPanic)
+	inNumber = false
+	require.NoError(t, e.Register(mod, pv))
+	require.NoError(t, e.Load(mod, 7))
+	before := state(t, e)
+	inMigrations = true
+	var err2 error
+	require.NotPanics(t, func() { err2 = e.SetSplit(mod, map[int]float64{7: 1}) })
+	assert.ErrorIs(t, err2, ErrMigration)
+	assert.ErrorIs(t, err2, ErrPanic)
+	requireSameStates(t, before, state(t, e))
+	require.NoError(t, e.Tick(frame))
+}

@@ -34,7 +34,11 @@ func (m *module) migrationPath(from, to int) ([]ecs.Migration, error) {
 	}
 	edges := map[int][]ecs.Migration{}
 	for _, n := range slices.Sorted(maps.Keys(m.registry)) {
-		for _, mg := range m.registry[n].Migrations() {
+		var migs []ecs.Migration
+		if err := protect(func() error { migs = m.registry[n].Migrations(); return nil }); err != nil {
+			return nil, &MigrationError{Module: m.name, From: from, To: to, Err: err}
+		}
+		for _, mg := range migs {
 			if _, ok := m.registry[mg.From]; !ok || mg.Apply == nil {
 				continue
 			}
