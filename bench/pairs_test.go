@@ -13,6 +13,8 @@ import (
 // 1/25 entity per unit² and on average π·(2r)²/25 ≈ 2.0 neighbours per entity
 // (≈ 1.0 pair per entity). The grid uses cell = 2·radius = 4 and is measured
 // for Build + Pairs (all pairs) per iteration; brute force for BrutePairs.
+// grid-outliers is the grid on the same world with 1% of the entities thrown
+// 1e6 to 1e9 away (see outlierPositions).
 
 const (
 	benchRadius = 2
@@ -29,14 +31,32 @@ func benchPositions(n int) []float32 {
 	return pos
 }
 
+// outlierPositions is benchPositions with 1% of the entities moved to random
+// directions at distances from 1e6 to 1e9 (log-uniform) from the world: the
+// layout that stretches a grid's bounding box, as v3's falling entities do.
+func outlierPositions(n int) []float32 {
+	pos := benchPositions(n)
+	rng := rand.New(rand.NewPCG(2, uint64(n)))
+	for i := 0; i < n; i += 100 {
+		d := math.Pow(10, 6+3*rng.Float64())
+		a := 2 * math.Pi * rng.Float64()
+		pos[2*i] = float32(d * math.Cos(a))
+		pos[2*i+1] = float32(d * math.Sin(a))
+	}
+	return pos
+}
+
 func BenchmarkPairs(b *testing.B) {
-	for _, impl := range []string{"grid", "brute"} {
+	for _, impl := range []string{"grid", "grid-outliers", "brute"} {
 		for _, n := range []int{1000, 10000, 100000, 1000000} {
-			if impl == "brute" && n > 10000 {
+			if impl == "brute" && n > 10000 || impl == "grid-outliers" && n != 10000 && n != 100000 {
 				continue
 			}
 			b.Run(fmt.Sprintf("impl=%s/n=%d", impl, n), func(b *testing.B) {
 				pos := benchPositions(n)
+				if impl == "grid-outliers" {
+					pos = outlierPositions(n)
+				}
 				var g spatial.Grid
 				run := func(dst []spatial.Pair) []spatial.Pair {
 					if impl == "brute" {

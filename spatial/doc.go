@@ -8,6 +8,9 @@
 //     positions with a counting sort into flat arrays, reordering them by cell
 //     for locality; [Grid.Pairs] lists every overlapping pair of circles once;
 //     [Grid.Neighbors] lists the entities within a distance of a point.
+//     When far outliers stretch the bounding box, the grid keeps its cell
+//     side and hashes the occupied cells instead, so the cost stays
+//     O(n + pairs) however the entities spread.
 //     Buffers are reused, so a warmed-up grid allocates nothing per frame.
 //   - [BrutePairs] and [BruteNeighbors] are the O(n²) and O(n) references. The
 //     grid returns exactly the same sets: both sides evaluate one float64

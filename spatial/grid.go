@@ -36,7 +36,7 @@ const maxCellLimit = 1 << 30
 // A Grid is not safe for concurrent use: its methods must not run at the same
 // time as each other (Pairs keeps scratch space in the grid). Different Grids
 // may be used from different goroutines. With 32768 or more entities, Build
-// and Pairs split their work in two halves and hand one to a helper
+// (in the dense layout) and Pairs split their work in two halves and hand one to a helper
 // goroutine shared by the package, when it is idle; the result is the same as
 // single-threaded, in the same order.
 type Grid struct {
@@ -52,6 +52,19 @@ type Grid struct {
 	stride     int     // nx+1
 	binned     int
 	skipped    int
+
+	// The hashed layout (see hash.go), used instead when hashed is set:
+	// cells of side hbase, inv hinv, divided by hdiv; 1<<hbits buckets,
+	// the entities of bucket b being ents[start[b]:start[b+1]], their
+	// cells keys[start[b]:start[b+1]]. The dense fields above still
+	// describe the layout the dense grid would have used.
+	hashed bool
+	hbase  float64
+	hinv   float64
+	hbits  uint
+	hdiv   uint64
+	keys   []hkey
+	cand   [2]int // candidates compared by the last Pairs, per half
 
 	start []int32  // len stride*(ny+1)+1: the entities of cell c are ents[start[c]:start[c+1]]
 	ents  []entity // the binned entities, in cell order
@@ -95,8 +108,12 @@ func maxCells(m int) int {
 // odd element of pos is ignored.
 //
 // The grid covers the bounding box of the finite positions, whatever their
-// magnitude. When that box would need more than about 4n cells, Build uses a
-// coarser cell: queries stay exact, only slower. Entities with a NaN or
+// magnitude. When that box would need more than about 4n cells of the given
+// side (a few far outliers, clusters far apart), Build either uses a somewhat
+// coarser cell or, when that would coarsen it more than twofold, keeps the
+// cell and stores only the occupied cells, in a hash table of about 2n
+// buckets; either way Build and Pairs cost O(n + pairs) for entities at a
+// bounded density, and queries stay exact. Entities with a NaN or
 // infinite coordinate are left out and counted by [Grid.Skipped]; they are
 // never reported by [Grid.Pairs] or [Grid.Neighbors], in agreement with the
 // predicate of [BrutePairs].
@@ -161,12 +178,41 @@ func (g *Grid) Build(pos []float32, cell float32) error {
 	g.nx, g.ny, g.stride = nx, ny, stride
 
 	g.grow(n, ncells)
+	g.hashed = base > float64(cell) && g.crowded(pos, ncells)
+	if g.hashed {
+		g.hbase = float64(cell)
+		g.hinv = 1 / (g.hbase * (1 + cellMargin))
+		g.hbits, g.hdiv = hashBits(m), 1
+		g.sortHashed(pos)
+		return nil
+	}
 	if shift, bands := g.bands(m); bands > 1 {
 		g.sortBanded(pos, shift, bands)
 	} else {
 		g.sortDirect(pos)
 	}
 	return nil
+}
+
+// crowded reports whether the dense layout just computed would put entities
+// together in few cells: Σ count² > maxCrowding·n over its cells. It is only
+// asked when the layout had to coarsen, and leaves g.start cleared.
+func (g *Grid) crowded(pos []float32, ncells int) bool {
+	counts := g.start[:ncells]
+	clear(counts)
+	sum := 0
+	for k := 0; k+1 < len(pos); k += 2 {
+		x, y := pos[k], pos[k+1]
+		if !finite(x) || !finite(y) {
+			continue
+		}
+		cx, cy := g.cellOf(x, y)
+		c := &counts[cy*g.stride+cx]
+		sum += 2*int(*c) + 1 // (k+1)² - k²
+		*c++
+	}
+	clear(counts)
+	return sum > maxCrowding*g.binned
 }
 
 // checkCount returns an error wrapping ErrTooMany if n entities cannot all
@@ -194,6 +240,7 @@ func (g *Grid) cellOf(x, y float32) (cx, cy int) {
 func (g *Grid) grow(n, ncells int) {
 	if cap(g.ents) < n {
 		g.ents = make([]entity, n)
+		g.keys = make([]hkey, n)
 	}
 	if cap(g.start) < ncells+1 {
 		g.start = make([]int32, max(ncells, maxCells(n))+1)

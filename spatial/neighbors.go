@@ -37,6 +37,9 @@ func (g *Grid) Neighbors(dst []int32, x, y, radius float32) ([]int32, error) {
 	// monotone and give binned entities their own cells, so its cell is in
 	// the box [x0, x1] × [y0, y1].
 	w := float64(radius) * (1 + queryMargin)
+	if g.hashed {
+		return g.neighborsHashed(dst, x, y, w, lim), nil
+	}
 	fx, fy := float64(x), float64(y)
 	x0, x1 := g.col(fx-w), g.col(fx+w)
 	y0, y1 := g.row(fy-w), g.row(fy+w)

@@ -22,7 +22,9 @@ import "fmt"
 //
 // Pairs writes only within dst's new length. It keeps a scratch buffer in the
 // grid that grows to the largest result seen; once it and dst have the
-// capacity, Pairs allocates nothing. It must not run concurrently with any
+// capacity, Pairs allocates nothing, except that on a grid in the hashed
+// layout (see [Grid.Build]) a radius above cell/2 re-bins the entities and
+// may allocate that scratch once. It must not run concurrently with any
 // other method of the same Grid.
 func (g *Grid) Pairs(dst []Pair, radius float32) ([]Pair, error) {
 	if !validLength(radius) {
@@ -33,7 +35,13 @@ func (g *Grid) Pairs(dst []Pair, radius float32) ([]Pair, error) {
 	}
 	w := &g.work
 	w.lim = pairLimit(radius)
-	w.reach = g.reach(2 * float64(radius))
+	if g.hashed {
+		if div := g.hashReach(2 * float64(radius)); div != g.hdiv {
+			g.rehash(div)
+		}
+	} else {
+		w.reach = g.reach(2 * float64(radius))
+	}
 	g.both((*Grid).pairsHalf, g.parallel(g.binned))
 	dst = append(dst, g.buf[0][:g.found[0]]...)
 	return append(dst, g.buf[1][:g.found[1]]...), nil
@@ -47,10 +55,13 @@ func (g *Grid) pairsHalf(part int) {
 		lo, hi = hi, g.binned
 	}
 	w := &g.work
-	if w.reach == 1 {
-		g.buf[part], g.found[part] = g.pairs1(g.buf[part], w.lim, lo, hi)
-	} else {
-		g.buf[part], g.found[part] = g.pairsR(g.buf[part], w.lim, w.reach, lo, hi)
+	switch {
+	case g.hashed:
+		g.buf[part], g.found[part], g.cand[part] = g.pairsHashed(g.buf[part], w.lim, lo, hi)
+	case w.reach == 1:
+		g.buf[part], g.found[part], g.cand[part] = g.pairs1(g.buf[part], w.lim, lo, hi)
+	default:
+		g.buf[part], g.found[part], g.cand[part] = g.pairsR(g.buf[part], w.lim, w.reach, lo, hi)
 	}
 }
 
@@ -69,7 +80,8 @@ func grown(buf []Pair, k, need int) []Pair {
 }
 
 // pairs1 writes to buf the overlapping pairs, one cell apart at most, whose
-// first entity is in [lo, hi), and returns buf and how many it wrote.
+// first entity is in [lo, hi), and returns buf, how many it wrote and how
+// many candidates it compared.
 //
 // Each pair of cells at most one apart in both directions is visited once: a
 // cell is paired with itself, with the next cell of its row, and with the
@@ -79,20 +91,22 @@ func grown(buf []Pair, k, need int) []Pair {
 // bounds and empty where they leave the grid. Candidates are written
 // unconditionally and kept by advancing the count, which spares a branch the
 // predictor cannot learn.
-func (g *Grid) pairs1(buf []Pair, lim float64, lo, hi int) ([]Pair, int) {
+func (g *Grid) pairs1(buf []Pair, lim float64, lo, hi int) ([]Pair, int, int) {
 	below := g.stride - 1
 	start := g.start[:g.stride*(g.ny+1)+1]
 	ents := g.ents[:g.binned]
-	k := 0
+	k, cand := 0, 0
 	for i := lo; i < hi; i++ {
 		e := ents[i]
 		c := int(e.cell)
 		sameEnd := int(start[c+2])
 		b0 := int(start[c+below])
 		b1 := int(start[c+below+3])
-		if need := sameEnd - i - 1 + b1 - b0; len(buf)-k < need {
+		need := sameEnd - i - 1 + b1 - b0
+		if len(buf)-k < need {
 			buf = grown(buf, k, need)
 		}
+		cand += need
 		for _, f := range ents[i+1 : sameEnd] {
 			buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
 			if dist2(e.x, e.y, f.x, f.y) <= lim {
@@ -106,17 +120,17 @@ func (g *Grid) pairs1(buf []Pair, lim float64, lo, hi int) ([]Pair, int) {
 			}
 		}
 	}
-	return buf, k
+	return buf, k, cand
 }
 
 // pairsR is pairs1 for pairs up to r cells apart: a cell is paired with
 // itself, with the next r cells of its row, and with the 2r+1 cells around
 // its column in each of the next r rows, clamped to the grid.
-func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int) {
+func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int, int) {
 	nx, ny, stride := g.nx, g.ny, g.stride
 	start := g.start[:stride*(ny+1)+1]
 	ents := g.ents[:g.binned]
-	k := 0
+	k, cand := 0, 0
 	for i := lo; i < hi; i++ {
 		e := ents[i]
 		c := int(e.cell)
@@ -126,6 +140,7 @@ func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int) {
 		lastRow := min(cy+r, ny-1)
 		sameEnd := int(start[cy*stride+x1])
 		buf = grown(buf, k, sameEnd-i-1)
+		cand += sameEnd - i - 1
 		for _, f := range ents[i+1 : sameEnd] {
 			if dist2(e.x, e.y, f.x, f.y) <= lim {
 				buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
@@ -136,6 +151,7 @@ func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int) {
 			b := ry * stride
 			run := ents[start[b+x0]:start[b+x1]]
 			buf = grown(buf, k, len(run))
+			cand += len(run)
 			for _, f := range run {
 				if dist2(e.x, e.y, f.x, f.y) <= lim {
 					buf[k] = Pair{A: min(e.id, f.id), B: max(e.id, f.id)}
@@ -144,5 +160,5 @@ func (g *Grid) pairsR(buf []Pair, lim float64, r, lo, hi int) ([]Pair, int) {
 			}
 		}
 	}
-	return buf, k
+	return buf, k, cand
 }
