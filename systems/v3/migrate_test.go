@@ -3,7 +3,6 @@ package v3_test
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -11,90 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/systemtest"
 	v3 "github.com/grove-engine/grove/systems/v3"
 )
-
-// versionMask is every version's documented column set, written out here so
-// that the migrations are checked against the documentation rather than
-// against the packages' own constants.
-var versionMask = map[int]ecs.Mask{
-	1: ecs.MaskPosition | ecs.MaskVelocity,
-	2: ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided,
-	3: ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided | ecs.MaskMass,
-}
-
-// bitPatterns are float32 values a migration must carry over bit for bit:
-// signed zeros, denormals, extremes, infinities and NaNs with payloads.
-var bitPatterns = []uint32{
-	0x00000000, 0x80000000, // ±0
-	0x00000001, 0x807fffff, 0x00012345, // denormals
-	0x7f7fffff, 0xff7fffff, // ±MaxFloat32
-	0x7f800000, 0xff800000, // ±Inf
-	0x7fc00000, 0xffc00001, 0x7f800001, 0x7fa5a5a5, // quiet, negative and signalling NaNs
-	0x3f800000, 0xc47a0000, // 1, -1000
-}
-
-// randomFloat is an ordinary value or, one time in three, a bit pattern.
-func randomFloat(rng *rand.Rand) float32 {
-	if rng.IntN(3) == 0 {
-		return math.Float32frombits(bitPatterns[rng.IntN(len(bitPatterns))])
-	}
-	return float32(rng.NormFloat64() * 500)
-}
-
-// migrationRows builds n rows holding exactly the columns of mask, with
-// unique keys in row order. The columns mask lacks are given spare capacity
-// holding junk (true flags, mass 7), as a reused buffer would have, so a
-// migration that adds them must really initialise them.
-func migrationRows(rng *rand.Rand, mask ecs.Mask, n int) ecs.Columns {
-	c := ecs.Columns{Mask: mask}
-	for i := range n {
-		c.Keys = append(c.Keys, ecs.NewKey(uint32(i), rng.Uint32()))
-		c.Position = append(c.Position, ecs.Position{X: randomFloat(rng), Y: randomFloat(rng)})
-		if mask.Has(ecs.MaskVelocity) {
-			c.Velocity = append(c.Velocity, ecs.Velocity{X: randomFloat(rng), Y: randomFloat(rng)})
-		}
-		if mask.Has(ecs.MaskCollided) {
-			c.Collided = append(c.Collided, ecs.Collided(rng.IntN(2) == 0))
-		}
-		if mask.Has(ecs.MaskMass) {
-			c.Mass = append(c.Mass, ecs.Mass(randomFloat(rng)))
-		}
-	}
-	if !mask.Has(ecs.MaskCollided) {
-		junk := make([]ecs.Collided, n+3)
-		for i := range junk {
-			junk[i] = true
-		}
-		c.Collided = junk[:0]
-	}
-	if !mask.Has(ecs.MaskMass) {
-		junk := make([]ecs.Mass, n+3)
-		for i := range junk {
-			junk[i] = 7
-		}
-		c.Mass = junk[:0]
-	}
-	return c
-}
-
-// cloneRows is an owned copy of c's present columns.
-func cloneRows(c *ecs.Columns) ecs.Columns {
-	out := ecs.Columns{Mask: c.Mask, Keys: append([]ecs.Key(nil), c.Keys...)}
-	if c.Mask.Has(ecs.MaskPosition) {
-		out.Position = append([]ecs.Position(nil), c.Position...)
-	}
-	if c.Mask.Has(ecs.MaskVelocity) {
-		out.Velocity = append([]ecs.Velocity(nil), c.Velocity...)
-	}
-	if c.Mask.Has(ecs.MaskCollided) {
-		out.Collided = append([]ecs.Collided(nil), c.Collided...)
-	}
-	if c.Mask.Has(ecs.MaskMass) {
-		out.Mass = append([]ecs.Mass(nil), c.Mass...)
-	}
-	return out
-}
 
 // bits is a Columns' content in a form assert.Equal compares bit for bit
 // (reflect.DeepEqual would call two equal NaNs different).
@@ -107,7 +25,7 @@ type bits struct {
 }
 
 func rowBits(c *ecs.Columns) bits {
-	o := cloneRows(c)
+	o := c.Clone()
 	return bits{o.Mask, o.Keys, posBits(o.Position), velBits(o.Velocity), o.Collided, massBits(o.Mass)}
 }
 
@@ -119,21 +37,21 @@ func rowBits(c *ecs.Columns) bits {
 func checkMigrated(t *testing.T, orig, got *ecs.Columns, from, to int) {
 	t.Helper()
 	n := orig.Len()
-	require.NoError(t, ecs.Validate(got, versionMask[to]))
-	assert.Equal(t, versionMask[to], got.Mask, "mask")
+	require.NoError(t, ecs.Validate(got, systemtest.VersionMask[to]))
+	assert.Equal(t, systemtest.VersionMask[to], got.Mask, "mask")
 	assert.Equal(t, orig.Keys, got.Keys, "keys")
 	assert.Equal(t, posBits(orig.Position), posBits(got.Position), "position bits")
 	assert.Equal(t, velBits(orig.Velocity), velBits(got.Velocity), "velocity bits")
-	if versionMask[to].Has(ecs.MaskCollided) {
+	if systemtest.VersionMask[to].Has(ecs.MaskCollided) {
 		want := orig.Collided
-		if !versionMask[from].Has(ecs.MaskCollided) {
+		if !systemtest.VersionMask[from].Has(ecs.MaskCollided) {
 			want = make([]ecs.Collided, n)
 		}
 		assert.Equal(t, append([]ecs.Collided{}, want...), append([]ecs.Collided{}, got.Collided...), "collided")
 	}
-	if versionMask[to].Has(ecs.MaskMass) {
+	if systemtest.VersionMask[to].Has(ecs.MaskMass) {
 		want := orig.Mass
-		if !versionMask[from].Has(ecs.MaskMass) {
+		if !systemtest.VersionMask[from].Has(ecs.MaskMass) {
 			want = make([]ecs.Mass, n)
 			for i := range want {
 				want[i] = 1
@@ -184,8 +102,8 @@ func TestMigrationsProduceTargetColumns(t *testing.T) {
 		for _, n := range migrationSizes {
 			t.Run(fmt.Sprintf("%d→%d/n=%d", m.From, m.To, n), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(n), uint64(10*m.From+m.To)))
-				c := migrationRows(rng, versionMask[m.From], n)
-				orig := cloneRows(&c)
+				c := systemtest.MigrationRows(rng, systemtest.VersionMask[m.From], n)
+				orig := c.Clone()
 				require.NoError(t, m.Apply(&c))
 				checkMigrated(t, &orig, &c, m.From, m.To)
 			})
@@ -205,24 +123,24 @@ func TestMigrationRoundTrips(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(n), uint64(lower)))
 
 			// lower → v3 → lower.
-			c := migrationRows(rng, versionMask[lower], n)
-			orig := cloneRows(&c)
+			c := systemtest.MigrationRows(rng, systemtest.VersionMask[lower], n)
+			orig := c.Clone()
 			require.NoError(t, up.Apply(&c))
 			require.NoError(t, down.Apply(&c))
 			checkMigrated(t, &orig, &c, lower, lower)
 
 			// v3 → lower → v3, from entities that are all collided and heavy.
-			c = migrationRows(rng, versionMask[3], n)
+			c = systemtest.MigrationRows(rng, systemtest.VersionMask[3], n)
 			for i := range c.Collided {
 				c.Collided[i] = true
 				c.Mass[i] = 42
 			}
-			orig = cloneRows(&c)
+			orig = c.Clone()
 			require.NoError(t, down.Apply(&c))
 			require.NoError(t, up.Apply(&c))
 			// As if the rows came from the lower version: v2 keeps its
 			// flags, v1's come back false; mass restarts at 1.
-			orig.Mask = versionMask[lower]
+			orig.Mask = systemtest.VersionMask[lower]
 			checkMigrated(t, &orig, &c, lower, 3)
 		}
 	}
@@ -231,17 +149,17 @@ func TestMigrationRoundTrips(t *testing.T) {
 func TestMigrationsRejectWrongMask(t *testing.T) {
 	wrong := []ecs.Mask{
 		ecs.MaskPosition,
-		versionMask[1], versionMask[2], versionMask[3],
+		systemtest.VersionMask[1], systemtest.VersionMask[2], systemtest.VersionMask[3],
 		ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskMass,
 	}
 	for _, m := range version3(t).Migrations() {
 		for _, mask := range wrong {
-			if mask == versionMask[m.From] {
+			if mask == systemtest.VersionMask[m.From] {
 				continue
 			}
 			rng := rand.New(rand.NewPCG(3, uint64(mask)))
-			c := migrationRows(rng, mask, 5)
-			orig := cloneRows(&c)
+			c := systemtest.MigrationRows(rng, mask, 5)
+			orig := c.Clone()
 			err := m.Apply(&c)
 			assert.True(t, errors.Is(err, ecs.ErrMissingColumns), "%d→%d on %v: got %v", m.From, m.To, mask, err)
 			assert.Equal(t, mask, c.Mask, "%d→%d on %v changed the mask", m.From, m.To, mask)
