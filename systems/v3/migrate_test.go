@@ -14,68 +14,6 @@ import (
 	v3 "github.com/grove-engine/grove/systems/v3"
 )
 
-// bits is a Columns' content in a form assert.Equal compares bit for bit
-// (reflect.DeepEqual would call two equal NaNs different).
-type bits struct {
-	mask     ecs.Mask
-	keys     []ecs.Key
-	pos, vel []uint32
-	col      []ecs.Collided
-	mass     []uint32
-}
-
-func rowBits(c *ecs.Columns) bits {
-	o := c.Clone()
-	return bits{o.Mask, o.Keys, posBits(o.Position), velBits(o.Velocity), o.Collided, massBits(o.Mass)}
-}
-
-// checkMigrated asserts that got, migrated from orig (which holds version
-// from's columns), holds exactly version to's columns: the same keys in the
-// same order, position and velocity bit for bit, collided and mass carried
-// over where both versions have them and initialised (false, 1) where only
-// to has them.
-func checkMigrated(t *testing.T, orig, got *ecs.Columns, from, to int) {
-	t.Helper()
-	n := orig.Len()
-	require.NoError(t, ecs.Validate(got, systemtest.VersionMask[to]))
-	assert.Equal(t, systemtest.VersionMask[to], got.Mask, "mask")
-	assert.Equal(t, orig.Keys, got.Keys, "keys")
-	assert.Equal(t, posBits(orig.Position), posBits(got.Position), "position bits")
-	assert.Equal(t, velBits(orig.Velocity), velBits(got.Velocity), "velocity bits")
-	if systemtest.VersionMask[to].Has(ecs.MaskCollided) {
-		want := orig.Collided
-		if !systemtest.VersionMask[from].Has(ecs.MaskCollided) {
-			want = make([]ecs.Collided, n)
-		}
-		assert.Equal(t, append([]ecs.Collided{}, want...), append([]ecs.Collided{}, got.Collided...), "collided")
-	}
-	if systemtest.VersionMask[to].Has(ecs.MaskMass) {
-		want := orig.Mass
-		if !systemtest.VersionMask[from].Has(ecs.MaskMass) {
-			want = make([]ecs.Mass, n)
-			for i := range want {
-				want[i] = 1
-			}
-		}
-		assert.Equal(t, massBits(want), massBits(got.Mass), "mass bits")
-	}
-}
-
-// migration finds the declared migration from → to.
-func migration(t *testing.T, migs []ecs.Migration, from, to int) ecs.Migration {
-	t.Helper()
-	for _, m := range migs {
-		if m.From == from && m.To == to {
-			require.NotNil(t, m.Apply, "%d→%d has no Apply", from, to)
-			return m
-		}
-	}
-	require.FailNow(t, "migration not declared", "%d→%d", from, to)
-	return ecs.Migration{}
-}
-
-var migrationSizes = []int{0, 1, 7, 1000}
-
 // version3 is the default v3 Version; migrations do not depend on options.
 func version3(t *testing.T) v3.Version {
 	t.Helper()
@@ -99,13 +37,13 @@ func TestMigrationsDeclared(t *testing.T) {
 
 func TestMigrationsProduceTargetColumns(t *testing.T) {
 	for _, m := range version3(t).Migrations() {
-		for _, n := range migrationSizes {
+		for _, n := range systemtest.MigrationSizes {
 			t.Run(fmt.Sprintf("%d→%d/n=%d", m.From, m.To, n), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(n), uint64(10*m.From+m.To)))
 				c := systemtest.MigrationRows(rng, systemtest.VersionMask[m.From], n)
 				orig := c.Clone()
 				require.NoError(t, m.Apply(&c))
-				checkMigrated(t, &orig, &c, m.From, m.To)
+				systemtest.CheckMigrated(t, &orig, &c, m.From, m.To)
 			})
 		}
 	}
@@ -118,8 +56,8 @@ func TestMigrationsProduceTargetColumns(t *testing.T) {
 func TestMigrationRoundTrips(t *testing.T) {
 	migs := version3(t).Migrations()
 	for _, lower := range []int{1, 2} {
-		up, down := migration(t, migs, lower, 3), migration(t, migs, 3, lower)
-		for _, n := range migrationSizes {
+		up, down := systemtest.Migration(t, migs, lower, 3), systemtest.Migration(t, migs, 3, lower)
+		for _, n := range systemtest.MigrationSizes {
 			rng := rand.New(rand.NewPCG(uint64(n), uint64(lower)))
 
 			// lower → v3 → lower.
@@ -127,7 +65,7 @@ func TestMigrationRoundTrips(t *testing.T) {
 			orig := c.Clone()
 			require.NoError(t, up.Apply(&c))
 			require.NoError(t, down.Apply(&c))
-			checkMigrated(t, &orig, &c, lower, lower)
+			systemtest.CheckMigrated(t, &orig, &c, lower, lower)
 
 			// v3 → lower → v3, from entities that are all collided and heavy.
 			c = systemtest.MigrationRows(rng, systemtest.VersionMask[3], n)
@@ -141,7 +79,7 @@ func TestMigrationRoundTrips(t *testing.T) {
 			// As if the rows came from the lower version: v2 keeps its
 			// flags, v1's come back false; mass restarts at 1.
 			orig.Mask = systemtest.VersionMask[lower]
-			checkMigrated(t, &orig, &c, lower, 3)
+			systemtest.CheckMigrated(t, &orig, &c, lower, 3)
 		}
 	}
 }
@@ -163,7 +101,7 @@ func TestMigrationsRejectWrongMask(t *testing.T) {
 			err := m.Apply(&c)
 			assert.True(t, errors.Is(err, ecs.ErrMissingColumns), "%d→%d on %v: got %v", m.From, m.To, mask, err)
 			assert.Equal(t, mask, c.Mask, "%d→%d on %v changed the mask", m.From, m.To, mask)
-			assert.Equal(t, rowBits(&orig), rowBits(&c), "%d→%d on %v changed the rows", m.From, m.To, mask)
+			assert.Equal(t, systemtest.RowBits(&orig), systemtest.RowBits(&c), "%d→%d on %v changed the rows", m.From, m.To, mask)
 		}
 	}
 }

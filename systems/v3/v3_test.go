@@ -14,6 +14,7 @@ import (
 
 	"github.com/grove-engine/grove/asm"
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/systemtest"
 	v3 "github.com/grove-engine/grove/systems/v3"
 )
 
@@ -226,31 +227,6 @@ func take(w *ecs.World) snapshot {
 	}
 }
 
-// posBits and velBits flatten a column into its bit patterns, x then y.
-func posBits(col []ecs.Position) []uint32 {
-	out := make([]uint32, 0, 2*len(col))
-	for _, p := range col {
-		out = append(out, math.Float32bits(p.X), math.Float32bits(p.Y))
-	}
-	return out
-}
-
-func velBits(col []ecs.Velocity) []uint32 {
-	out := make([]uint32, 0, 2*len(col))
-	for _, v := range col {
-		out = append(out, math.Float32bits(v.X), math.Float32bits(v.Y))
-	}
-	return out
-}
-
-func massBits(col []ecs.Mass) []uint32 {
-	out := make([]uint32, 0, len(col))
-	for _, m := range col {
-		out = append(out, math.Float32bits(float32(m)))
-	}
-	return out
-}
-
 // checkOnlyWrites asserts that between before and the world's current state
 // no structural change happened and only the columns of writes changed, bit
 // for bit.
@@ -261,16 +237,16 @@ func checkOnlyWrites(t *testing.T, w *ecs.World, before snapshot, writes ecs.Mas
 	assert.Equal(t, before.epoch, after.epoch, "%s: structural change", what)
 	assert.Equal(t, before.keys, after.keys, "%s: keys", what)
 	if !writes.Has(ecs.MaskPosition) {
-		assert.Equal(t, posBits(before.pos), posBits(after.pos), "%s: undeclared write to position", what)
+		assert.Equal(t, systemtest.PosBits(before.pos), systemtest.PosBits(after.pos), "%s: undeclared write to position", what)
 	}
 	if !writes.Has(ecs.MaskVelocity) {
-		assert.Equal(t, velBits(before.vel), velBits(after.vel), "%s: undeclared write to velocity", what)
+		assert.Equal(t, systemtest.VelBits(before.vel), systemtest.VelBits(after.vel), "%s: undeclared write to velocity", what)
 	}
 	if !writes.Has(ecs.MaskCollided) {
 		assert.Equal(t, before.col, after.col, "%s: undeclared write to collided", what)
 	}
 	if !writes.Has(ecs.MaskMass) {
-		assert.Equal(t, massBits(before.mass), massBits(after.mass), "%s: undeclared write to mass", what)
+		assert.Equal(t, systemtest.MassBits(before.mass), systemtest.MassBits(after.mass), "%s: undeclared write to mass", what)
 	}
 }
 
