@@ -1,7 +1,6 @@
 package v1_test
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -9,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/systemtest"
 	v1 "github.com/grove-engine/grove/systems/v1"
 )
 
@@ -19,30 +19,8 @@ const (
 	wantMask   = ecs.MaskPosition | ecs.MaskVelocity
 )
 
-// dts are the frame lengths every multi-frame test steps through, in order.
-var dts = []float32{1.0 / 60, 0.1, 0, 0.5, 1.0 / 30}
-
 // sizes are the entity counts every schedule test runs.
 var sizes = []int{0, 1, 7, 1000}
-
-var (
-	negZero  = math.Float32frombits(0x80000000)
-	denormal = math.Float32frombits(1)
-	posInf   = float32(math.Inf(1))
-	negInf   = float32(math.Inf(-1))
-)
-
-// edges are coordinates on or just beside the world bounds [0, 1000].
-var edges = []float32{
-	0, 1000, negZero, denormal, -denormal,
-	math.Nextafter32(1000, 2000), math.Nextafter32(1000, 0),
-}
-
-// specials are the awkward values the special-value runs mix in.
-var specials = []float32{
-	posInf, negInf, float32(math.NaN()), negZero, denormal, -denormal,
-	math.Float32frombits(0x007fffff), math.MaxFloat32, -math.MaxFloat32,
-}
 
 // entity is the plain-Go reference state of one v1 entity.
 type entity struct {
@@ -76,16 +54,16 @@ func randomEntities(rng *rand.Rand, n int, withSpecials bool) []entity {
 		}
 		switch rng.IntN(8) {
 		case 0:
-			e.x, e.vx = edges[rng.IntN(len(edges))], 0
+			e.x, e.vx = systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0
 		case 1:
-			e.y, e.vy = edges[rng.IntN(len(edges))], 0
+			e.y, e.vy = systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0
 		case 2:
-			e.x, e.y, e.vx, e.vy = edges[rng.IntN(len(edges))], edges[rng.IntN(len(edges))], 0, 0
+			e.x, e.y, e.vx, e.vy = systemtest.Edges[rng.IntN(len(systemtest.Edges))], systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0, 0
 		}
 		if withSpecials {
 			for _, f := range []*float32{&e.x, &e.y, &e.vx, &e.vy} {
 				if rng.IntN(6) == 0 {
-					*f = specials[rng.IntN(len(specials))]
+					*f = systemtest.Specials[rng.IntN(len(systemtest.Specials))]
 				}
 			}
 		}
@@ -116,69 +94,6 @@ func newWorld(t *testing.T, es []entity) *ecs.World {
 	return w
 }
 
-// sameFloat is bit equality, except that any two NaNs match.
-func sameFloat(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-// snapshot is an owned copy of a world's state.
-type snapshot struct {
-	epoch uint64
-	keys  []ecs.Key
-	pos   []ecs.Position
-	vel   []ecs.Velocity
-}
-
-func take(w *ecs.World) snapshot {
-	c := w.Columns()
-	return snapshot{
-		epoch: w.Epoch(),
-		keys:  append([]ecs.Key(nil), c.Keys...),
-		pos:   append([]ecs.Position(nil), c.Position...),
-		vel:   append([]ecs.Velocity(nil), c.Velocity...),
-	}
-}
-
-// checkOnlyWrites asserts that between before and the world's current state
-// no structural change happened and only the columns of writes changed, bit
-// for bit.
-func checkOnlyWrites(t *testing.T, w *ecs.World, before snapshot, writes ecs.Mask, what string) {
-	t.Helper()
-	after := w.Columns()
-	require.Equal(t, len(before.keys), w.Len(), "%s: row count", what)
-	assert.Equal(t, before.epoch, w.Epoch(), "%s: structural change", what)
-	assert.Equal(t, before.keys, after.Keys, "%s: keys", what)
-	if !writes.Has(ecs.MaskPosition) {
-		for i := range before.pos {
-			if math.Float32bits(before.pos[i].X) != math.Float32bits(after.Position[i].X) ||
-				math.Float32bits(before.pos[i].Y) != math.Float32bits(after.Position[i].Y) {
-				assert.Failf(t, "undeclared write", "%s: position of row %d changed: %v -> %v", what, i, before.pos[i], after.Position[i])
-				break
-			}
-		}
-	}
-	if !writes.Has(ecs.MaskVelocity) {
-		for i := range before.vel {
-			if math.Float32bits(before.vel[i].X) != math.Float32bits(after.Velocity[i].X) ||
-				math.Float32bits(before.vel[i].Y) != math.Float32bits(after.Velocity[i].Y) {
-				assert.Failf(t, "undeclared write", "%s: velocity of row %d changed: %v -> %v", what, i, before.vel[i], after.Velocity[i])
-				break
-			}
-		}
-	}
-}
-
-// runFrame runs every system of s in order, checking after each that it
-// changed only what it declares.
-func runFrame(t *testing.T, w *ecs.World, s ecs.Schedule, dt float32) {
-	t.Helper()
-	for _, sys := range s {
-		before := take(w)
-		require.NoError(t, sys.Run(w, dt), sys.Name)
-		checkOnlyWrites(t, w, before, sys.Writes, sys.Name)
-	}
-}
-
 // checkWorld asserts that the world holds exactly the reference entities.
 func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	t.Helper()
@@ -194,7 +109,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 		i, ok := row[e.key]
 		require.True(t, ok, "%s: key %v missing", what, e.key)
 		p, v := c.Position[i], c.Velocity[i]
-		if !sameFloat(p.X, e.x) || !sameFloat(p.Y, e.y) || !sameFloat(v.X, e.vx) || !sameFloat(v.Y, e.vy) {
+		if !systemtest.SameFloat(p.X, e.x) || !systemtest.SameFloat(p.Y, e.y) || !systemtest.SameFloat(v.X, e.vx) || !systemtest.SameFloat(v.Y, e.vy) {
 			bad++
 			if bad <= 5 {
 				assert.Failf(t, "differs from reference", "%s: key %v: got p=%v v=%v, want p=(%v %v) v=(%v %v)",
@@ -215,12 +130,12 @@ func TestScheduleMatchesReference(t *testing.T) {
 			require.NoError(t, err)
 			s := logic.Schedule()
 			require.NotEmpty(t, s)
-			for f, dt := range dts {
-				runFrame(t, w, s, dt)
+			for f, dt := range systemtest.Dts {
+				systemtest.RunFrame(t, w, s, dt)
 				refMove(want, dt)
 				checkWorld(t, w, want, "")
 				if t.Failed() {
-					t.Fatalf("n=%d specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
+					t.Fatalf("n=%d systemtest.Specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
 				}
 			}
 		}
@@ -234,7 +149,7 @@ func TestScheduleMovesAtAll(t *testing.T) {
 	w := newWorld(t, es)
 	logic, err := v1.Version{}.NewLogic()
 	require.NoError(t, err)
-	runFrame(t, w, logic.Schedule(), 0.5)
+	systemtest.RunFrame(t, w, logic.Schedule(), 0.5)
 	c := w.Columns()
 	assert.Equal(t, ecs.Position{X: 6, Y: -8}, c.Position[0])
 	assert.Equal(t, ecs.Velocity{X: 10, Y: -20}, c.Velocity[0])
@@ -271,10 +186,10 @@ func TestNewLogicIndependent(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	wantA, wantB := randomEntities(rng, 100, false), randomEntities(rng, 13, false)
 	wa, wb := newWorld(t, wantA), newWorld(t, wantB)
-	for _, dt := range dts {
-		runFrame(t, wa, a.Schedule(), dt)
+	for _, dt := range systemtest.Dts {
+		systemtest.RunFrame(t, wa, a.Schedule(), dt)
 		refMove(wantA, dt)
-		runFrame(t, wb, b.Schedule(), 2*dt)
+		systemtest.RunFrame(t, wb, b.Schedule(), 2*dt)
 		refMove(wantB, 2*dt)
 	}
 	checkWorld(t, wa, wantA, "world a")

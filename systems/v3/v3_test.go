@@ -25,31 +25,9 @@ const (
 	wantMask   = ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided | ecs.MaskMass
 )
 
-// dts are the frame lengths every multi-frame test steps through, in order.
-var dts = []float32{1.0 / 60, 0.1, 0, 0.5, 1.0 / 30}
-
 // sizes are the entity counts of the schedule tests, run in this order on one
 // Logic so that its reused buffers shrink and grow again.
 var sizes = []int{1000, 7, 1, 0, 7}
-
-var (
-	negZero  = math.Float32frombits(0x80000000)
-	denormal = math.Float32frombits(1)
-	posInf   = float32(math.Inf(1))
-	negInf   = float32(math.Inf(-1))
-)
-
-// edges are coordinates on or just beside the world bounds [0, 1000].
-var edges = []float32{
-	0, 1000, negZero, denormal, -denormal,
-	math.Nextafter32(1000, 2000), math.Nextafter32(1000, 0),
-}
-
-// specials are the awkward values the special-value layouts mix in.
-var specials = []float32{
-	posInf, negInf, float32(math.NaN()), negZero, denormal, -denormal,
-	math.Float32frombits(0x007fffff), math.MaxFloat32, -math.MaxFloat32,
-}
 
 // entity is the plain-Go reference state of one v3 entity.
 type entity struct {
@@ -142,17 +120,17 @@ func randomEntities(rng *rand.Rand, n int, l layout) []entity {
 		default:
 			switch rng.IntN(8) {
 			case 0:
-				e.x, e.vx = edges[rng.IntN(len(edges))], 0
+				e.x, e.vx = systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0
 			case 1:
-				e.y, e.vy = edges[rng.IntN(len(edges))], 0
+				e.y, e.vy = systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0
 			case 2:
-				e.x, e.y, e.vx, e.vy = edges[rng.IntN(len(edges))], edges[rng.IntN(len(edges))], 0, 0
+				e.x, e.y, e.vx, e.vy = systemtest.Edges[rng.IntN(len(systemtest.Edges))], systemtest.Edges[rng.IntN(len(systemtest.Edges))], 0, 0
 			}
 		}
 		if l == special {
 			for _, f := range []*float32{&e.x, &e.y, &e.vx, &e.vy} {
 				if rng.IntN(8) == 0 {
-					*f = specials[rng.IntN(len(specials))]
+					*f = systemtest.Specials[rng.IntN(len(systemtest.Specials))]
 				}
 			}
 		}
@@ -199,68 +177,6 @@ func newLogic(t *testing.T, v v3.Version) (ecs.Logic, func() float64) {
 	}
 }
 
-// sameFloat is bit equality, except that any two NaNs match: the kernels
-// may change a NaN's payload.
-func sameFloat(a, b float32) bool {
-	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
-}
-
-// snapshot is an owned copy of a world's state.
-type snapshot struct {
-	epoch uint64
-	keys  []ecs.Key
-	pos   []ecs.Position
-	vel   []ecs.Velocity
-	col   []ecs.Collided
-	mass  []ecs.Mass
-}
-
-func take(w *ecs.World) snapshot {
-	c := w.Columns()
-	return snapshot{
-		epoch: w.Epoch(),
-		keys:  append([]ecs.Key(nil), c.Keys...),
-		pos:   append([]ecs.Position(nil), c.Position...),
-		vel:   append([]ecs.Velocity(nil), c.Velocity...),
-		col:   append([]ecs.Collided(nil), c.Collided...),
-		mass:  append([]ecs.Mass(nil), c.Mass...),
-	}
-}
-
-// checkOnlyWrites asserts that between before and the world's current state
-// no structural change happened and only the columns of writes changed, bit
-// for bit.
-func checkOnlyWrites(t *testing.T, w *ecs.World, before snapshot, writes ecs.Mask, what string) {
-	t.Helper()
-	after := take(w)
-	require.Equal(t, len(before.keys), w.Len(), "%s: row count", what)
-	assert.Equal(t, before.epoch, after.epoch, "%s: structural change", what)
-	assert.Equal(t, before.keys, after.keys, "%s: keys", what)
-	if !writes.Has(ecs.MaskPosition) {
-		assert.Equal(t, systemtest.PosBits(before.pos), systemtest.PosBits(after.pos), "%s: undeclared write to position", what)
-	}
-	if !writes.Has(ecs.MaskVelocity) {
-		assert.Equal(t, systemtest.VelBits(before.vel), systemtest.VelBits(after.vel), "%s: undeclared write to velocity", what)
-	}
-	if !writes.Has(ecs.MaskCollided) {
-		assert.Equal(t, before.col, after.col, "%s: undeclared write to collided", what)
-	}
-	if !writes.Has(ecs.MaskMass) {
-		assert.Equal(t, systemtest.MassBits(before.mass), systemtest.MassBits(after.mass), "%s: undeclared write to mass", what)
-	}
-}
-
-// runFrame runs every system of s in order, checking after each that it
-// changed only what it declares.
-func runFrame(t *testing.T, w *ecs.World, s ecs.Schedule, dt float32) {
-	t.Helper()
-	for _, sys := range s {
-		before := take(w)
-		require.NoError(t, sys.Run(w, dt), sys.Name)
-		checkOnlyWrites(t, w, before, sys.Writes, sys.Name)
-	}
-}
-
 // checkWorld asserts that the world holds exactly the reference entities.
 func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	t.Helper()
@@ -276,7 +192,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 		i, ok := row[e.key]
 		require.True(t, ok, "%s: key %v missing", what, e.key)
 		p, v, col, m := c.Position[i], c.Velocity[i], bool(c.Collided[i]), float32(c.Mass[i])
-		if !sameFloat(p.X, e.x) || !sameFloat(p.Y, e.y) || !sameFloat(v.X, e.vx) || !sameFloat(v.Y, e.vy) ||
+		if !systemtest.SameFloat(p.X, e.x) || !systemtest.SameFloat(p.Y, e.y) || !systemtest.SameFloat(v.X, e.vx) || !systemtest.SameFloat(v.Y, e.vy) ||
 			col != e.collided || math.Float32bits(m) != math.Float32bits(e.mass) {
 			bad++
 			if bad <= 5 {
@@ -331,8 +247,8 @@ func TestScheduleMatchesReference(t *testing.T) {
 					rng := rand.New(rand.NewPCG(uint64(n), uint64(l)))
 					want := randomEntities(rng, n, l)
 					w := newWorld(t, v, want)
-					for f, dt := range dts {
-						runFrame(t, w, s, dt)
+					for f, dt := range systemtest.Dts {
+						systemtest.RunFrame(t, w, s, dt)
 						wantPairs := refStep(want, tc.cfg, dt)
 						seen += wantPairs
 						checkWorld(t, w, want, "")
@@ -403,7 +319,7 @@ func TestContactsOnHandPickedPairs(t *testing.T) {
 	require.NoError(t, err)
 	logic, pairs := newLogic(t, v)
 	w := newWorld(t, v, es)
-	runFrame(t, w, logic.Schedule(), 0.25)
+	systemtest.RunFrame(t, w, logic.Schedule(), 0.25)
 	c := w.Columns()
 	require.Equal(t, len(es), c.Len())
 	assert.Equal(t, []ecs.Collided{
@@ -425,7 +341,7 @@ func TestContactsOnHandPickedPairs(t *testing.T) {
 	require.NoError(t, err)
 	logic, pairs = newLogic(t, v)
 	w = newWorld(t, v, es)
-	runFrame(t, w, logic.Schedule(), 0.25)
+	systemtest.RunFrame(t, w, logic.Schedule(), 0.25)
 	c = w.Columns()
 	assert.Equal(t, ecs.Collided(true), c.Collided[2])
 	assert.Equal(t, ecs.Collided(true), c.Collided[3])
@@ -441,7 +357,7 @@ func TestGravityDefault(t *testing.T) {
 	logic, _ := newLogic(t, v)
 	es := []entity{{key: ecs.NewKey(0, 0), x: 10, y: 20, vx: 2, vy: -4, mass: 3}}
 	w := newWorld(t, v, es)
-	runFrame(t, w, logic.Schedule(), 0.5)
+	systemtest.RunFrame(t, w, logic.Schedule(), 0.5)
 	c := w.Columns()
 	vy := float32(-4) + float32(float32(9.8)*0.5)
 	assert.Equal(t, ecs.Velocity{X: 2, Y: vy}, c.Velocity[0])
@@ -479,15 +395,15 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	nan := float32(math.NaN())
 	for name, opt := range map[string]v3.Option{
 		"radius=0":         v3.WithRadius(0),
-		"radius=-0":        v3.WithRadius(negZero),
+		"radius=-0":        v3.WithRadius(systemtest.NegZero),
 		"radius=-1":        v3.WithRadius(-1),
 		"radius=NaN":       v3.WithRadius(nan),
-		"radius=+Inf":      v3.WithRadius(posInf),
-		"radius=-Inf":      v3.WithRadius(negInf),
+		"radius=+Inf":      v3.WithRadius(systemtest.PosInf),
+		"radius=-Inf":      v3.WithRadius(systemtest.NegInf),
 		"gravity=(NaN,0)":  v3.WithGravity(nan, 0),
 		"gravity=(0,NaN)":  v3.WithGravity(0, nan),
-		"gravity=(+Inf,0)": v3.WithGravity(posInf, 0),
-		"gravity=(0,-Inf)": v3.WithGravity(0, negInf),
+		"gravity=(+Inf,0)": v3.WithGravity(systemtest.PosInf, 0),
+		"gravity=(0,-Inf)": v3.WithGravity(0, systemtest.NegInf),
 	} {
 		_, err := v3.New(opt)
 		assert.True(t, errors.Is(err, v3.ErrBadOption), "%s: got %v", name, err)
@@ -496,12 +412,12 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		assert.True(t, errors.Is(err, v3.ErrBadOption), "%s among others: got %v", name, err)
 	}
 	for name, opt := range map[string]v3.Option{
-		"radius=denormal":  v3.WithRadius(denormal),
-		"radius=1e6":       v3.WithRadius(1e6),
-		"gravity=(-0,-1)":  v3.WithGravity(negZero, -1),
-		"gravity=(max,0)":  v3.WithGravity(math.MaxFloat32, 0),
-		"contacts=off":     v3.WithContacts(false),
-		"gravity=(1e-3,2)": v3.WithGravity(1e-3, 2),
+		"radius=systemtest.Denormal": v3.WithRadius(systemtest.Denormal),
+		"radius=1e6":                 v3.WithRadius(1e6),
+		"gravity=(-0,-1)":            v3.WithGravity(systemtest.NegZero, -1),
+		"gravity=(max,0)":            v3.WithGravity(math.MaxFloat32, 0),
+		"contacts=off":               v3.WithContacts(false),
+		"gravity=(1e-3,2)":           v3.WithGravity(1e-3, 2),
 	} {
 		_, err := v3.New(opt)
 		assert.NoError(t, err, name)
@@ -535,13 +451,13 @@ func TestNewLogicIndependent(t *testing.T) {
 	wantB := randomEntities(rng, 50, spread)
 	wa, wb := newWorld(t, v, wantA), newWorld(t, v, wantB)
 	cfg := config{0, 0, 0.5, true}
-	for _, dt := range dts {
-		runFrame(t, wa, a.Schedule(), dt)
+	for _, dt := range systemtest.Dts {
+		systemtest.RunFrame(t, wa, a.Schedule(), dt)
 		nA := refStep(wantA, cfg, dt)
 		require.Positive(t, nA, "precondition: world a has contacts")
 		assert.Equal(t, float64(nA), pairsA(), "a after stepping a")
 
-		runFrame(t, wb, b.Schedule(), dt)
+		systemtest.RunFrame(t, wb, b.Schedule(), dt)
 		nB := refStep(wantB, cfg, dt)
 		require.NotEqual(t, nA, nB, "precondition: the worlds have different pair counts")
 		assert.Equal(t, float64(nB), pairsB(), "b after stepping b")
