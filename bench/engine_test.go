@@ -131,7 +131,7 @@ func BenchmarkTick(b *testing.B) {
 		for range b.N {
 			for _, s := range steps {
 				for _, sys := range s.sched {
-					must(b, sys.Run(s.w, dt))
+					must(b, sys.Run(s.w.View(), dt))
 				}
 			}
 		}

@@ -32,7 +32,7 @@ func BenchmarkFrame(b *testing.B) {
 				b.ResetTimer()
 				for range b.N {
 					for _, sys := range sched {
-						must(b, sys.Run(w, dt))
+						must(b, sys.Run(w.View(), dt))
 					}
 					cols := w.Columns()
 					if row, _ := cols.FirstNonFinite(); row >= 0 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 	"github.com/grove-engine/grove/systems/v1"
 	"github.com/grove-engine/grove/systems/v2"
 	"github.com/grove-engine/grove/systems/v3"
@@ -19,13 +20,13 @@ const frame = time.Second / 60
 // world with small velocities, from a fixed seed.
 func entities(n int) *ecs.Columns {
 	rng := rand.New(rand.NewPCG(uint64(n), 42))
-	c := &ecs.Columns{Mask: v1.Components}
-	for range n {
-		c.Position = append(c.Position, ecs.Position{X: rng.Float32() * 1000, Y: rng.Float32() * 1000})
-		c.Velocity = append(c.Velocity, ecs.Velocity{X: rng.Float32()*20 - 10, Y: rng.Float32()*20 - 10})
+	c := ecs.MakeColumns(v1.Layout, n)
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	for i := range n {
+		pos[i] = scenario.Vec2{X: rng.Float32() * 1000, Y: rng.Float32() * 1000}
+		vel[i] = scenario.Vec2{X: rng.Float32()*20 - 10, Y: rng.Float32()*20 - 10}
 	}
-	c.Keys = make([]ecs.Key, n)
-	return c
+	return &c
 }
 
 // versions returns v1, v2 and v3 (default options).
@@ -77,13 +78,9 @@ func world(tb testing.TB, v versioning.Version, n int) *ecs.World {
 	for i := range src.Keys {
 		src.Keys[i] = ecs.NewKey(uint32(i), 1)
 	}
-	c := src.Clone()
-	switch v.Number() {
-	case 2:
-		must(tb, v2.FromV1(&c))
-	case 3:
-		must(tb, v3.FromV1(&c))
-	}
+	var c ecs.Columns
+	c.Reset(v.Components())
+	must(tb, ecs.MigrateRows(&c, src, nil)) // v1's layout, derived into v's
 	w, err := ecs.NewWorld(v.Components(), n)
 	must(tb, err)
 	must(tb, w.Append(&c))

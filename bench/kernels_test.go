@@ -7,6 +7,7 @@ import (
 
 	"github.com/grove-engine/grove/asm"
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 )
 
 // Kernel benchmarks: every implementation of each asm kernel on the same
@@ -205,15 +206,15 @@ func boundsColumn(f func(flags []bool, p []float32, min, max float32)) func(n in
 // plus the collided column when withFlags is set.
 func queryWorld(n int, withFlags bool) *ecs.World {
 	p, v := kernelColumns(n)
-	mask := ecs.MaskPosition | ecs.MaskVelocity
+	specs := []ecs.Spec{scenario.Position, scenario.Velocity}
 	if withFlags {
-		mask |= ecs.MaskCollided
+		specs = append(specs, scenario.Collided)
 	}
-	c := ecs.Columns{Mask: mask, Keys: make([]ecs.Key, n), Position: make([]ecs.Position, n),
-		Velocity: make([]ecs.Velocity, n), Collided: make([]ecs.Collided, n)}
-	copy(ecs.Floats(c.Position), p)
-	copy(ecs.Floats(c.Velocity), v)
-	w, err := ecs.NewWorld(mask, n)
+	layout := ecs.MustLayout(specs...)
+	c := ecs.MakeColumns(layout, n)
+	copy(ecs.Float32s(&c, scenario.Position), p)
+	copy(ecs.Float32s(&c, scenario.Velocity), v)
+	w, err := ecs.NewWorld(layout, n)
 	if err != nil {
 		panic(err)
 	}
@@ -229,7 +230,7 @@ func integrateQuery(n int) func() {
 	return func() {
 		q := w.Query()
 		for q.Next() {
-			p, v := q.Position(), q.Velocity()
+			p, v := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
 			p.X += float32(v.X * dt)
 			p.Y += float32(v.Y * dt)
 		}
@@ -244,7 +245,7 @@ func gravityQuery(n int) func() {
 		gy := float32(g * dt)
 		q := w.Query()
 		for q.Next() {
-			p, v := q.Position(), q.Velocity()
+			p, v := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
 			v.Y += gy
 			p.X += float32(v.X * dt)
 			p.Y += float32(v.Y * dt)
@@ -259,8 +260,8 @@ func boundsQuery(n int) func() {
 	return func() {
 		q := w.Query()
 		for q.Next() {
-			p := q.Position()
-			*q.Collided() = !(p.X >= lo && p.X <= hi && p.Y >= lo && p.Y <= hi)
+			p := ecs.Get(&q, scenario.Position)
+			*ecs.Get(&q, scenario.Collided) = !(p.X >= lo && p.X <= hi && p.Y >= lo && p.Y <= hi)
 		}
 	}
 }

@@ -3,39 +3,32 @@ package ecs
 // Backup is a copy of one world's state from before a frame, kept so that a
 // failing frame can be undone.
 //
-// Taking a backup is cheap between structural changes: keys and the columns
-// nobody writes cannot have changed, so only the columns in the writes mask
-// are copied again. After a structural change (or for another world) the
-// whole world is copied. A Backup is not safe for concurrent use.
+// Taking a backup is cheap between structural changes: keys and the
+// components nobody writes cannot have changed, so only the components in
+// the writes set are copied again. After a structural change (or for another
+// world) the whole world is copied. A Backup is not safe for concurrent use.
 type Backup struct {
 	cols  Columns
 	epoch uint64
 	valid bool
 }
 
-// Take records the world's current state. writes is the set of columns the
-// world's systems may change (a [Schedule]'s Writes); it returns the number of
-// bytes copied.
-func (b *Backup) Take(w *World, writes Mask) int {
+// Take records the world's current state. writes is the set of components
+// the world's systems may change (a [Schedule]'s Writes); it returns the
+// number of bytes copied.
+func (b *Backup) Take(w *World, writes Set) int {
 	c := w.Columns()
 	if !b.valid || b.epoch != w.epoch {
-		b.cols.Reset(w.mask)
+		b.cols.Reset(w.layout)
 		b.cols.AppendAll(&c)
 		b.epoch, b.valid = w.epoch, true
-		return b.cols.Bytes()
+		return len(c.Keys)*8 + c.dataBytes()
 	}
 	n := 0
-	if writes.Has(MaskPosition) {
-		n += copy(b.cols.Position, c.Position) * 8
-	}
-	if writes.Has(MaskVelocity) && w.mask.Has(MaskVelocity) {
-		n += copy(b.cols.Velocity, c.Velocity) * 8
-	}
-	if writes.Has(MaskCollided) && w.mask.Has(MaskCollided) {
-		n += copy(b.cols.Collided, c.Collided)
-	}
-	if writes.Has(MaskMass) && w.mask.Has(MaskMass) {
-		n += copy(b.cols.Mass, c.Mass) * 4
+	for i, comp := range w.layout.comps {
+		if writes.Has(comp.id) {
+			n += copy(b.cols.cols[i], c.cols[i])
+		}
 	}
 	return n
 }
@@ -44,15 +37,29 @@ func (b *Backup) Take(w *World, writes Mask) int {
 // structure (no entity added or removed since it was taken).
 func (b *Backup) Valid(w *World) bool { return b.valid && b.epoch == w.epoch }
 
+// Invalidate makes the next Take copy the whole world, as after a
+// structural change: use it when something other than the schedule wrote
+// the world.
+func (b *Backup) Invalidate() { b.valid = false }
+
 // Columns is the backed-up state. It stays valid until the next Take or
 // Clear; callers must not modify it.
 func (b *Backup) Columns() *Columns { return &b.cols }
 
 // Clear forgets the state, keeping the memory for reuse.
 func (b *Backup) Clear() {
-	b.cols.Reset(b.cols.Mask)
+	b.cols.Reset(b.cols.layout)
 	b.valid = false
 }
 
-// Bytes is the memory the backup holds.
-func (b *Backup) Bytes() int { return b.cols.Bytes() }
+// MemoryBytes is the memory the backup holds.
+func (b *Backup) MemoryBytes() int { return b.cols.MemoryBytes() }
+
+// dataBytes is the size of the columns' data (not their capacity).
+func (c *Columns) dataBytes() int {
+	n := 0
+	for _, b := range c.cols {
+		n += len(b)
+	}
+	return n
+}

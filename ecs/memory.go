@@ -21,14 +21,14 @@ func WorldOverhead() int {
 	overhead.once.Do(func() {
 		const k = 16
 		var a, b runtime.MemStats
+		l, _ := NewLayout()
 		runtime.GC()
 		runtime.ReadMemStats(&a)
 		ws := make([]*World, k)
-		one := Columns{Mask: MaskAll, Keys: make([]Key, 1), Position: make([]Position, 1),
-			Velocity: make([]Velocity, 1), Collided: make([]Collided, 1), Mass: make([]Mass, 1)}
+		one := MakeColumns(l, 1)
 		for i := range ws {
 			// A world that has held entities: its archetype exists.
-			ws[i], _ = NewWorld(MaskAll, 0)
+			ws[i], _ = NewWorld(l, 0)
 			_ = ws[i].Append(&one)
 			ws[i].RemoveAll()
 		}

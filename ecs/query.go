@@ -5,15 +5,14 @@ import arche "github.com/mlange-42/arche/ecs"
 // Query iterates a world's entities one by one through arche's query, the
 // idiomatic per-entity ECS loop:
 //
-//	q := w.Query()
+//	q := v.Query()
 //	for q.Next() {
-//		p, v := q.Position(), q.Velocity()
-//		p.X += v.X * dt
+//		p, vel := ecs.Get(&q, Position), ecs.Get(&q, Velocity)
+//		p.X += vel.X * dt
 //	}
 //
 // The world is locked against structural changes until Next returns false or
-// Close is called. Pointers are valid only until the next call to Next. The
-// accessors of columns the world lacks return nil.
+// Close is called. Pointers are valid only until the next call to Next.
 type Query struct {
 	q arche.Query
 	w *World
@@ -36,6 +35,20 @@ func (q *Query) Next() bool { return q.q.Next() }
 
 // Close ends the iteration early.
 func (q *Query) Close() { q.q.Close() }
+
+// Key is the current entity's key.
+func (q *Query) Key() Key { return *(*Key)(q.q.Get(q.w.keyID)) }
+
+// Get returns a pointer to the current entity's value of comp, or nil if
+// the world lacks comp (or holds that name with another layout). The pointer
+// is valid until the next call to Next.
+func Get[T any](q *Query, comp Comp[T]) *T {
+	i := q.w.layout.index[comp.id]
+	if i < 0 || !q.w.layout.comps[i].SameLayout(comp.Component) {
+		return nil
+	}
+	return (*T)(q.q.Get(q.w.aid[i]))
+}
 
 // Unlock closes every query started with [World.Query] that was neither
 // iterated to the end nor closed (a system panicked inside its loop, or
@@ -68,34 +81,4 @@ func release(q *arche.Query) (released bool) {
 	}()
 	q.Close()
 	return true
-}
-
-// Key is the current entity's key.
-func (q *Query) Key() Key { return *(*Key)(q.q.Get(q.w.keyID)) }
-
-// Position is the current entity's position.
-func (q *Query) Position() *Position { return (*Position)(q.q.Get(q.w.posID)) }
-
-// Velocity is the current entity's velocity, or nil if the world has none.
-func (q *Query) Velocity() *Velocity {
-	if !q.w.mask.Has(MaskVelocity) {
-		return nil
-	}
-	return (*Velocity)(q.q.Get(q.w.velID))
-}
-
-// Collided is the current entity's collision flag, or nil if the world has none.
-func (q *Query) Collided() *Collided {
-	if !q.w.mask.Has(MaskCollided) {
-		return nil
-	}
-	return (*Collided)(q.q.Get(q.w.colID))
-}
-
-// Mass is the current entity's mass, or nil if the world has none.
-func (q *Query) Mass() *Mass {
-	if !q.w.mask.Has(MaskMass) {
-		return nil
-	}
-	return (*Mass)(q.q.Get(q.w.massID))
 }

@@ -1,99 +1,48 @@
 package ecs
 
-// System is one step of a version's frame: a name, the columns it reads and
-// writes, and a function over the world. Run must only change the columns in
-// Writes, and must not make structural changes.
+// System is one step of a version's frame: a name, the components it reads
+// and writes, and a function over a [View] of the world. Run must change
+// only the components in Writes. The View cannot make structural changes:
+// entities are created, moved and removed by the engine at frame
+// boundaries only.
 type System struct {
 	Name   string
-	Reads  Mask
-	Writes Mask
-	Run    func(w *World, dt float32) error
+	Reads  Set
+	Writes Set
+	Run    func(v *View, dt float32) error
 }
 
 // Schedule is the ordered list of a version's systems; they run in this order
 // every frame.
 type Schedule []System
 
-// Writes is the union of the columns the schedule's systems write.
-func (s Schedule) Writes() Mask {
-	var m Mask
+// Writes is the union of the components the schedule's systems write.
+func (s Schedule) Writes() Set {
+	var m Set
 	for _, sys := range s {
-		m |= sys.Writes
+		m = m.Union(sys.Writes)
 	}
 	return m
 }
 
 // Logic is one loaded instance of a version's game logic. An instance is
-// created per load and may keep per-world buffers; it is only used from the
-// goroutine that drives the engine.
+// created per load and may keep per-world buffers; the engine calls it from
+// one goroutine at a time.
 type Logic interface {
 	// Schedule returns the systems to run each frame, in order. It is called
 	// once per load.
 	Schedule() Schedule
 }
 
-// Migration converts entity state from one version's layout to another's.
-// Apply receives rows holding exactly the From version's columns and must
-// leave them holding the To version's columns (adding columns with their
-// initial values, dropping the ones To does not have). It must not reorder,
-// add or remove rows.
-type Migration struct {
-	From, To int
-	Apply    func(c *Columns) error
-}
-
-// AddColumn adds the columns of m that c lacks, filled with zero values for
-// every row. Columns already present are left as they are.
-func (c *Columns) AddColumn(m Mask) {
-	n := c.Len()
-	add := m &^ c.Mask
-	c.Mask |= add
-	if add.Has(MaskPosition) {
-		c.Position = fill(c.Position[:0], n, Position{})
-	}
-	if add.Has(MaskVelocity) {
-		c.Velocity = fill(c.Velocity[:0], n, Velocity{})
-	}
-	if add.Has(MaskCollided) {
-		c.Collided = fill(c.Collided[:0], n, false)
-	}
-	if add.Has(MaskMass) {
-		c.Mass = fill(c.Mass[:0], n, 0)
-	}
-}
-
-// DropColumn removes the columns of m from c's mask and truncates them,
-// keeping their memory for reuse.
-func (c *Columns) DropColumn(m Mask) {
-	c.Mask &^= m
-	if m.Has(MaskPosition) {
-		c.Position = c.Position[:0]
-	}
-	if m.Has(MaskVelocity) {
-		c.Velocity = c.Velocity[:0]
-	}
-	if m.Has(MaskCollided) {
-		c.Collided = c.Collided[:0]
-	}
-	if m.Has(MaskMass) {
-		c.Mass = c.Mass[:0]
-	}
-}
-
-// FillMass sets every row's mass to m. The mass column must be present.
-func (c *Columns) FillMass(m Mass) {
-	for i := range c.Mass {
-		c.Mass[i] = m
-	}
-}
-
-func fill[T any](dst []T, n int, v T) []T {
-	if cap(dst) < n {
-		dst = make([]T, n)
-	}
-	dst = dst[:n]
-	for i := range dst {
-		dst[i] = v
-	}
-	return dst
+// Runner runs work in parallel; the engine's worker pool is one. A nil
+// Runner runs everything serially on the caller.
+type Runner interface {
+	// Workers is the number of goroutines that may run tasks at once.
+	Workers() int
+	// Run calls fn(0..tasks-1), some of them in parallel, and returns when
+	// all are done; a panic in a task comes back as an error.
+	Run(tasks int, fn func(task int)) error
+	// For splits [0, n) into contiguous chunks whose bounds are multiples of
+	// grain and calls fn on each, some in parallel; small n runs serially.
+	For(n, grain int, fn func(lo, hi int)) error
 }

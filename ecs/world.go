@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -9,172 +8,149 @@ import (
 	arche "github.com/mlange-42/arche/ecs"
 )
 
-// Errors returned by [World] methods. They are wrapped with details; match
-// them with errors.Is.
-var (
-	// ErrMissingColumns: a Columns lacks a column the world or migration needs.
-	ErrMissingColumns = errors.New("ecs: missing columns")
-	// ErrColumnLength: a Columns' present columns do not all have len(Keys) rows.
-	ErrColumnLength = errors.New("ecs: column length mismatch")
-	// ErrBadRows: a row list is not strictly ascending or names a row out of range.
-	ErrBadRows = errors.New("ecs: bad row list")
-	// ErrBadMask: a mask names no known column or lacks position.
-	ErrBadMask = errors.New("ecs: bad mask")
-)
-
 // epochs hands out structural-change counters that are unique across all
 // worlds, so a [Backup] can tell both "another world" and "changed since".
 var epochs atomic.Uint64
 
 // World is one version's entity storage: an arche world whose entities all
-// have the [Key] column plus the columns of the world's [Mask], so they live in
+// have the [Key] plus the components of the world's [Layout], so they live in
 // a single archetype with dense columns.
 //
 // A World is not safe for concurrent use. Structural changes ([World.Append],
 // [World.RemoveRows], [World.RemoveAll]) invalidate earlier [World.Columns]
-// views; the engine makes them only at frame boundaries.
+// views; the engine makes them only at frame boundaries. Systems see the
+// world through a [View], which cannot make them.
 type World struct {
-	w      arche.World
-	mask   Mask
-	ids    []arche.ID
-	keyID  arche.ID
-	posID  arche.ID
-	velID  arche.ID
-	colID  arche.ID
-	massID arche.ID
-	filter arche.CachedFilter
-	epoch  uint64
-
-	open    []arche.Query  // copies of the queries Query handed out, for Unlock
+	w       arche.World
+	layout  *Layout
+	ids     []arche.ID // the key's, then aid's
+	aid     []arche.ID // parallel to layout.comps
+	keyID   arche.ID
+	filter  arche.CachedFilter
+	epoch   uint64
+	n       int
+	cols    Columns // cached view
+	colsAt  uint64  // epoch of cols
+	open    []arche.Query
+	runner  Runner
+	sys     View
 	scratch Columns        // survivors while rebuilding in RemoveRows
 	rows    []int32        // complement rows while rebuilding
 	ents    []arche.Entity // entities to remove one by one
 }
 
-// NewWorld creates a world holding the columns of mask, which must include
-// [MaskPosition] and only known columns. capacity pre-sizes its storage
-// (values below arche's default of 128 use the default); pre-sizing a world
-// that is about to receive many entities avoids growth copies.
-func NewWorld(mask Mask, capacity int) (*World, error) {
-	if mask&^MaskAll != 0 || !mask.Has(MaskPosition) {
-		return nil, fmt.Errorf("%w: %v", ErrBadMask, mask)
+// NewWorld creates a world holding the components of layout l. capacity
+// pre-sizes its storage (values below arche's default of 128 use the
+// default); pre-sizing a world that is about to receive many entities avoids
+// growth copies.
+func NewWorld(l *Layout, capacity int) (*World, error) {
+	if l == nil {
+		return nil, fmt.Errorf("%w: nil layout", ErrBadLayout)
 	}
 	// arche reserves entity 0 and grows its entity index when it would
 	// become full, so n entities need a capacity of n+2; with less, the last
 	// entity doubles the (pointerful) index: 32 MB more for a million.
-	w := &World{mask: mask, w: arche.NewWorld(max(capacity, 126) + 2)}
+	w := &World{layout: l, w: arche.NewWorld(max(capacity, 126) + 2)}
 	w.keyID = arche.ComponentID[Key](&w.w)
 	w.ids = append(w.ids, w.keyID)
-	w.posID = arche.ComponentID[Position](&w.w)
-	w.ids = append(w.ids, w.posID)
-	if mask.Has(MaskVelocity) {
-		w.velID = arche.ComponentID[Velocity](&w.w)
-		w.ids = append(w.ids, w.velID)
-	}
-	if mask.Has(MaskCollided) {
-		w.colID = arche.ComponentID[Collided](&w.w)
-		w.ids = append(w.ids, w.colID)
-	}
-	if mask.Has(MaskMass) {
-		w.massID = arche.ComponentID[Mass](&w.w)
-		w.ids = append(w.ids, w.massID)
+	for _, c := range l.comps {
+		id := arche.TypeID(&w.w, c.store)
+		w.aid = append(w.aid, id)
+		w.ids = append(w.ids, id)
 	}
 	f := arche.All(w.ids...).Exclusive()
 	w.filter = w.w.Cache().Register(&f)
 	w.epoch = epochs.Add(1)
+	w.sys.w = w
 	return w, nil
 }
 
-// Mask is the set of columns the world holds.
-func (w *World) Mask() Mask { return w.mask }
+// Layout is the world's layout.
+func (w *World) Layout() *Layout { return w.layout }
 
 // Epoch changes on every structural change; two worlds never share an epoch.
 func (w *World) Epoch() uint64 { return w.epoch }
 
 // Len is the number of entities.
-func (w *World) Len() int {
-	q := w.w.Query(&w.filter)
-	n := q.Count()
-	q.Close()
-	return n
-}
+func (w *World) Len() int { return w.n }
+
+// SetRunner gives the world a [Runner] for [View.For] (nil: serial).
+func (w *World) SetRunner(r Runner) { w.runner = r }
+
+// View is the world as its systems see it: columns and queries, no
+// structural changes. It stays valid as long as the world.
+func (w *World) View() *View { return &w.sys }
 
 // Columns returns views of the world's columns (see [Columns]). Writing
 // through them changes the world. They stay valid until the next structural
-// change; re-fetch them every frame.
+// change; re-fetch them every frame. It allocates nothing between
+// structural changes.
 func (w *World) Columns() Columns {
-	c := Columns{Mask: w.mask}
-	q := w.w.Query(&w.filter)
-	n := q.Count()
-	if n == 0 || !q.Next() {
-		q.Close()
-		return c
+	if w.colsAt != w.epoch || w.cols.layout == nil {
+		w.refresh()
 	}
-	c.Keys = unsafe.Slice((*Key)(q.Get(w.keyID)), n)
-	c.Position = unsafe.Slice((*Position)(q.Get(w.posID)), n)
-	if w.mask.Has(MaskVelocity) {
-		c.Velocity = unsafe.Slice((*Velocity)(q.Get(w.velID)), n)
-	}
-	if w.mask.Has(MaskCollided) {
-		c.Collided = unsafe.Slice((*Collided)(q.Get(w.colID)), n)
-	}
-	if w.mask.Has(MaskMass) {
-		c.Mass = unsafe.Slice((*Mass)(q.Get(w.massID)), n)
-	}
-	q.Close()
-	return c
+	return w.cols
 }
 
-// Validate checks that src holds every column of need with len(src.Keys) rows.
-func Validate(src *Columns, need Mask) error {
-	if !src.Mask.Has(need) {
-		return fmt.Errorf("%w: have %v, need %v", ErrMissingColumns, src.Mask, need)
-	}
-	n := len(src.Keys)
-	for _, c := range []struct {
-		bit Mask
-		l   int
-	}{{MaskPosition, len(src.Position)}, {MaskVelocity, len(src.Velocity)}, {MaskCollided, len(src.Collided)}, {MaskMass, len(src.Mass)}} {
-		if src.Mask.Has(c.bit) && c.l != n {
-			return fmt.Errorf("%w: %v has %d rows, keys %d", ErrColumnLength, c.bit, c.l, n)
+func (w *World) refresh() {
+	c := Columns{layout: w.layout, cols: make([][]byte, len(w.aid)), view: true}
+	q := w.w.Query(&w.filter)
+	if w.n > 0 && q.Next() {
+		c.Keys = unsafe.Slice((*Key)(q.Get(w.keyID)), w.n)
+		for i, comp := range w.layout.comps {
+			size := w.n * comp.Size()
+			c.cols[i] = unsafe.Slice((*byte)(q.Get(w.aid[i])), size)[:size:size]
+		}
+	} else {
+		c.Keys = []Key{}
+		for i := range c.cols {
+			c.cols[i] = []byte{}
 		}
 	}
-	return nil
+	q.Close()
+	w.cols, w.colsAt = c, w.epoch
 }
 
-// Append creates one entity per row of src, in one arche batch, and copies the
-// world's columns from src (extra columns in src are ignored). It fails, and
-// changes nothing, if src lacks a column of the world or its columns differ in
-// length. Keys are not checked for uniqueness: that is the engine's job.
+// Append creates one entity per row of src, in one arche batch, and copies
+// the world's components from src (src's other components are ignored). It
+// fails, and changes nothing, if src lacks a component of the world (or holds
+// it with another layout) or its columns differ in length. Keys are not
+// checked for uniqueness: that is the engine's job.
 func (w *World) Append(src *Columns) error {
-	if err := Validate(src, w.mask); err != nil {
+	if err := src.Validate(); err != nil {
 		return err
+	}
+	idx := make([]int, len(w.layout.comps))
+	for i, c := range w.layout.comps {
+		if idx[i] = src.index(c); idx[i] < 0 {
+			return fmt.Errorf("%w: have %v, need %v", ErrMissingColumns, src.layout, w.layout)
+		}
 	}
 	n := src.Len()
 	if n == 0 {
 		return nil
 	}
-	old := w.Len()
-	q := w.w.Batch().NewQ(n, w.ids...)
-	q.Close()
-	w.epoch = epochs.Add(1)
+	old := w.grow(n)
 	c := w.Columns()
 	copy(c.Keys[old:], src.Keys)
-	copy(c.Position[old:], src.Position)
-	if w.mask.Has(MaskVelocity) {
-		copy(c.Velocity[old:], src.Velocity)
-	}
-	if w.mask.Has(MaskCollided) {
-		copy(c.Collided[old:], src.Collided)
-	}
-	if w.mask.Has(MaskMass) {
-		copy(c.Mass[old:], src.Mass)
+	for i, comp := range w.layout.comps {
+		copy(c.cols[i][old*comp.Size():], src.cols[idx[i]])
 	}
 	return nil
 }
 
-// CopyRows appends the given rows of the world to dst (whose mask must be the
-// world's or a subset of it). Rows must be valid indexes.
+// grow creates n entities in one batch and returns the first new row.
+func (w *World) grow(n int) int {
+	old := w.n
+	q := w.w.Batch().NewQ(n, w.ids...)
+	q.Close()
+	w.n += n
+	w.epoch = epochs.Add(1)
+	return old
+}
+
+// CopyRows appends the given rows of the world to dst (see
+// [Columns.AppendRows]). Rows must be valid indexes.
 func (w *World) CopyRows(dst *Columns, rows []int32) {
 	c := w.Columns()
 	dst.AppendRows(&c, rows)
@@ -201,29 +177,34 @@ const (
 
 // RemoveRows removes the entities at the given rows, which must be strictly
 // ascending and in range (else it returns an error wrapping [ErrBadRows] and
-// changes nothing). The order of the remaining rows is not preserved.
+// changes nothing).
 //
-// Removing a few entities removes them one by one; removing most of a world
-// rebuilds it with two batch operations, which is cheaper per entity.
-func (w *World) RemoveRows(rows []int32) error {
-	n := w.Len()
+// Removing a few entities removes them one by one, each hole filled by the
+// entity that was last at the time: afterwards every removed row below the
+// new length holds an entity from the old tail, and every other row is
+// unchanged. Removing most of a world rebuilds it with two batch operations,
+// which is cheaper per entity; then the survivors keep their relative order
+// but may all have moved, and rebuilt reports true.
+func (w *World) RemoveRows(rows []int32) (rebuilt bool, err error) {
+	n := w.n
 	if err := CheckRows(rows, n); err != nil {
-		return err
+		return false, err
 	}
 	k := len(rows)
 	switch {
 	case k == 0:
-		return nil
+		return false, nil
 	case k == n:
 		w.RemoveAll()
-		return nil
+		return false, nil
 	case costRemoveOne*k <= costRemoveAll*n+costRecreate*(n-k):
 		w.removeOneByOne(rows)
 	default:
 		w.rebuildWithout(rows, n)
+		rebuilt = true
 	}
 	w.epoch = epochs.Add(1)
-	return nil
+	return rebuilt, nil
 }
 
 func (w *World) removeOneByOne(rows []int32) {
@@ -238,6 +219,7 @@ func (w *World) removeOneByOne(rows []int32) {
 	for i := len(w.ents) - 1; i >= 0; i-- {
 		w.w.RemoveEntity(w.ents[i])
 	}
+	w.n -= len(rows)
 }
 
 func (w *World) rebuildWithout(rows []int32, n int) {
@@ -250,17 +232,18 @@ func (w *World) rebuildWithout(rows []int32, n int) {
 		}
 		w.rows = append(w.rows, r)
 	}
-	w.scratch.Reset(w.mask)
+	w.scratch.Reset(w.layout)
 	w.CopyRows(&w.scratch, w.rows)
 	w.RemoveAll()
 	// Cannot fail: scratch has exactly the world's columns.
 	_ = w.Append(&w.scratch)
-	w.scratch.Reset(w.mask)
+	w.scratch.Reset(w.layout)
 }
 
 // RemoveAll removes every entity in one batch operation.
 func (w *World) RemoveAll() {
 	w.w.Batch().RemoveEntities(&w.filter)
+	w.n = 0
 	w.epoch = epochs.Add(1)
 }
 
@@ -268,5 +251,40 @@ func (w *World) RemoveAll() {
 // entities and component storage, the fixed cost of a world that arche does
 // not report ([WorldOverhead]), and this wrapper's scratch buffers.
 func (w *World) MemoryBytes() int {
-	return w.w.Stats().Memory + WorldOverhead() + w.scratch.Bytes() + cap(w.rows)*4 + cap(w.ents)*8
+	return w.w.Stats().Memory + WorldOverhead() + w.scratch.MemoryBytes() + cap(w.rows)*4 + cap(w.ents)*8
+}
+
+// View is what a [System] sees of a world: its columns and per-entity
+// queries, and a parallel-for. It has no way to create, move or remove
+// entities.
+type View struct{ w *World }
+
+// Len is the number of entities.
+func (v *View) Len() int { return v.w.n }
+
+// Layout is the world's layout.
+func (v *View) Layout() *Layout { return v.w.layout }
+
+// Columns returns views of the world's columns, as [World.Columns].
+func (v *View) Columns() Columns { return v.w.Columns() }
+
+// Query starts a per-entity iteration, as [World.Query].
+func (v *View) Query() Query { return v.w.Query() }
+
+// Runner is the world's [Runner], or nil.
+func (v *View) Runner() Runner { return v.w.runner }
+
+// For calls fn over [0, n) split into chunks whose bounds are multiples of
+// grain, on the engine's workers when the world has a [Runner] and n is
+// large enough, else as fn(0, n) on the caller. Chunks touch disjoint rows,
+// so a kernel over whole columns gives the same bits at any worker count. A
+// panic in a chunk comes back as an error.
+func (v *View) For(n, grain int, fn func(lo, hi int)) error {
+	if v.w.runner == nil || n == 0 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return nil
+	}
+	return v.w.runner.For(n, grain, fn)
 }

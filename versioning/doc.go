@@ -4,28 +4,35 @@
 //
 // An [Engine] holds named modules ([Engine.AddModule]). Versions are compiled
 // in and registered ([Engine.Register]) through the small [Version]
-// interface; loading one ([Engine.Load]) creates its world and a fresh logic
+// interface, which declares the version's component [ecs.Layout] and its
+// migrations; loading one ([Engine.Load]) creates its world and a fresh logic
 // instance, unloading ([Engine.Unload]) drops them so their memory can be
-// reclaimed. The game loop calls [Engine.Tick] once per frame.
+// reclaimed, and [Engine.Reload] swaps in a fresh instance over the same
+// world (a hot reload). The game loop calls [Engine.Tick] once per frame.
+// Each version is in one [State].
 //
 // Traffic: [Engine.SetSplit] gives each loaded version a weight; routing is by
-// stable entity key and exact (largest-remainder quotas), sticky and
-// monotone, and [Engine.Pin] keeps chosen entities on a version. Entities that
-// must move are copied out of their world, converted by the versions' declared
-// migrations (chained if needed) and appended to the target world at a frame
+// stable entity key and exact (each version holds ⌊w·N⌋ or ⌈w·N⌉ entities),
+// sticky and monotone, and [Engine.Pin] keeps chosen entities on a version.
+// [Engine.PlanSplit] is the dry run. Entities that must move are copied out
+// of their world, converted by the versions' declared migrations (chained if
+// needed; see [ecs.Migration]) and appended to the target world at a frame
 // boundary, all or nothing.
 //
 // Safety: before each frame every version's state is backed up (cheaply, see
 // [ecs.Backup]); a version that panics, returns an error, leaves NaN or
-// infinite values, or exceeds its frame budget fails, and its entities are
-// restored from the backup, moved to the rollback target and served in the
-// same frame. [Engine.Rollback] does the same by hand. Versions idle for
-// longer than a module's [AutoGC] threshold are unloaded automatically.
+// infinite values, changes entity keys or exceeds its frame budget fails,
+// and its entities are restored from the backup, moved to the rollback
+// target and served in the same frame. [Engine.Rollback] does the same by
+// hand. Versions idle for longer than a module's [AutoGC] threshold are
+// unloaded automatically.
 //
 // Observability: [Listener] functions receive [Event] values (load, unload,
-// migration, GC, rollback) outside the engine's lock; [Engine.Metrics]
-// returns per-version [VersionMetrics].
+// migration, GC, rollback, isolation, error) outside the engine's locks;
+// [Engine.Metrics] returns per-version [VersionMetrics].
 //
 // Every method is safe for concurrent use; see [Engine] for how control calls
-// and frames interleave. There are no build tags.
+// and frames interleave. Errors wrap the package's sentinels ([ErrBadWeights],
+// [ErrMigration], ...) and a call that returns an error changed nothing.
+// There are no build tags.
 package versioning

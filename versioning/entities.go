@@ -3,134 +3,104 @@ package versioning
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/grove-engine/grove/ecs"
 )
 
-// peekKeys returns the keys the next n spawned entities will get, without
-// taking them.
-func (m *module) peekKeys(n int) []ecs.Key {
-	keys := make([]ecs.Key, 0, n)
-	for i := len(m.free) - 1; i >= 0 && len(keys) < n; i-- {
-		idx := m.free[i]
-		keys = append(keys, ecs.NewKey(idx, m.slots[idx].gen))
-	}
-	for next := len(m.slots); len(keys) < n; next++ {
-		keys = append(keys, ecs.NewKey(uint32(next), 1))
-	}
-	return keys
-}
-
-// commitKeys takes the keys peekKeys returned.
-func (m *module) commitKeys(keys []ecs.Key) {
-	for _, k := range keys {
-		idx := k.Index()
-		if int(idx) < len(m.slots) {
-			m.free = m.free[:len(m.free)-1]
-		} else {
-			m.slots = append(m.slots, slot{gen: k.Gen()})
-		}
-	}
-	m.live += len(keys)
-}
-
-// lookup returns the version an entity lives in, or an error.
-func (m *module) lookup(k ecs.Key) (int, error) {
-	idx := k.Index()
-	if int(idx) >= len(m.slots) || m.slots[idx].gen != k.Gen() || m.slots[idx].ver == 0 {
-		return 0, fmt.Errorf("%w: %s key %#x", ErrUnknownEntity, m.name, uint64(k))
-	}
-	return int(m.slots[idx].ver), nil
-}
-
 // Spawn adds entities to a module. c holds them in the layout of version
-// layout (exactly that version's columns; layout must be registered but need
-// not be loaded); keys in c are ignored and assigned by the engine. The new
-// entities are routed by the current split, migrated where needed, and
-// their keys returned in row order. The module must have a loaded version
-// with traffic. On error nothing changes.
+// layout (that version's components, as [ecs.MakeColumns] builds them;
+// layout must be registered but need not be loaded). c's keys are ignored:
+// the engine assigns them, and returns them in row order. The new entities
+// are routed by the current split and migrated where needed.
+//
+// It fails, and nothing changes, if the module has no version with traffic
+// ([ErrNotLoaded]), if c is nil, not in the version's layout or ragged, or
+// holds a non-finite value in a checked float field ([ErrBadColumns]), or if
+// a migration fails ([ErrMigration]).
 func (e *Engine) Spawn(module string, layout int, c *ecs.Columns) ([]ecs.Key, error) {
-	e.mu.Lock()
-	defer e.unlock()
+	e.begin()
+	defer e.end()
 	m, err := e.module(module)
 	if err != nil {
 		return nil, err
 	}
-	v, ok := m.registry[layout]
+	vr, ok := m.versions[layout]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s v%d", ErrUnknownVersion, module, layout)
 	}
-	if c == nil {
-		return nil, fmt.Errorf("spawning into %s: %w: nil columns", module, ecs.ErrMissingColumns)
-	}
-	n := len(c.Keys)
-	if c.Keys == nil && c.Position != nil {
-		n = len(c.Position)
-	}
-	in := ecs.Columns{Mask: c.Mask, Keys: m.peekKeys(n), Position: c.Position, Velocity: c.Velocity, Collided: c.Collided, Mass: c.Mass}
-	if err := ecs.Validate(&in, v.Components()); err != nil {
-		return nil, fmt.Errorf("spawning into %s as v%d: %w", module, layout, err)
+	if err := e.checkSpawn(vr, c); err != nil {
+		return nil, fmt.Errorf("%w: spawning into %s as v%d: %w", ErrBadColumns, module, layout, err)
 	}
 	if len(m.weights) == 0 {
 		return nil, fmt.Errorf("%w: %s has no version with traffic", ErrNotLoaded, module)
 	}
-	if n == 0 {
-		return nil, nil
+	if c.Len() == 0 {
+		return []ecs.Key{}, nil
 	}
-	var own ecs.Columns
-	own.Reset(v.Components())
-	own.AppendAll(&in)
+	own := c.Clone()
+	copy(own.Keys, m.keys.peek(own.Len()))
 	if err := e.rebalance(m, m.weights, &spawnBatch{layout: layout, cols: &own}); err != nil {
 		return nil, err
 	}
 	return own.Keys, nil
 }
 
+func (e *Engine) checkSpawn(vr *version, c *ecs.Columns) error {
+	if c == nil {
+		return fmt.Errorf("nil columns")
+	}
+	if !c.Layout().Same(vr.layout) {
+		return fmt.Errorf("layout %v, want %v", c.Layout(), vr.layout)
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if e.cfg.checks {
+		if row, field := c.FirstNonFinite(); row >= 0 {
+			return fmt.Errorf("%w: row %d %s", ErrNonFinite, row, field)
+		}
+	}
+	return nil
+}
+
 // Despawn removes entities from a module. Every key must be live and listed
 // once; otherwise the error wraps [ErrUnknownEntity] and nothing changes.
 // The split is re-applied to the remaining entities.
 func (e *Engine) Despawn(module string, keys ...ecs.Key) error {
-	e.mu.Lock()
-	defer e.unlock()
+	e.begin()
+	defer e.end()
 	m, err := e.module(module)
 	if err != nil {
 		return err
 	}
-	byVersion := map[int]map[ecs.Key]bool{}
+	rows := map[int][]int32{}
+	seen := make(map[ecs.Key]bool, len(keys))
 	for _, k := range keys {
-		v, err := m.lookup(k)
+		v, row, err := m.keys.lookup(module, k)
 		if err != nil {
 			return err
 		}
-		if byVersion[v] == nil {
-			byVersion[v] = map[ecs.Key]bool{}
-		}
-		if byVersion[v][k] {
+		if seen[k] {
 			return fmt.Errorf("%w: key %#x listed twice", ErrUnknownEntity, uint64(k))
 		}
-		byVersion[v][k] = true
+		seen[k] = true
+		rows[v] = append(rows[v], int32(row))
 	}
-	for v, set := range byVersion {
-		w := m.loaded[v].world
-		cols := w.Columns()
-		rows := make([]int32, 0, len(set))
-		for r, k := range cols.Keys {
-			if set[k] {
-				rows = append(rows, int32(r))
-			}
-		}
-		if err := w.RemoveRows(rows); err != nil {
+	for _, v := range slices.Sorted(maps.Keys(rows)) {
+		rs := rows[v]
+		slices.Sort(rs)
+		w := m.versions[v].l.world
+		rebuilt, err := w.RemoveRows(rs)
+		if err != nil {
 			panic("versioning: internal error: " + err.Error())
 		}
+		m.keys.afterRemove(w.Columns().Keys, v, rs, rebuilt)
 	}
 	for _, k := range keys {
-		s := &m.slots[k.Index()]
-		s.ver = 0
-		s.gen++
-		m.free = append(m.free, k.Index())
+		m.keys.release(k)
 		delete(m.pins, k)
 	}
-	m.live -= len(keys)
 	if err := e.rebalance(m, m.weights, nil); err != nil {
 		m.dirty = true // retried at the next frame boundary
 		e.emit(Event{Kind: EventError, Module: module, Err: err})
@@ -140,22 +110,25 @@ func (e *Engine) Despawn(module string, keys ...ecs.Key) error {
 
 // Pin keeps an entity on a version whatever the split says, moving it there
 // now. The version must be loaded and not failed. Pinned entities are not
-// counted in the split's N. On error nothing changes.
+// counted in the split's N. Pins to a version are dropped when it fails or
+// is unloaded. On error nothing changes.
 func (e *Engine) Pin(module string, key ecs.Key, version int) error {
-	e.mu.Lock()
-	defer e.unlock()
+	e.begin()
+	defer e.end()
 	m, err := e.module(module)
 	if err != nil {
 		return err
 	}
-	if _, err := m.lookup(key); err != nil {
+	if _, _, err := m.keys.lookup(module, key); err != nil {
 		return err
 	}
-	l, ok := m.loaded[version]
-	if !ok {
+	vr, ok := m.versions[version]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: %s v%d", ErrUnknownVersion, module, version)
+	case vr.l == nil:
 		return fmt.Errorf("%w: %s v%d", ErrNotLoaded, module, version)
-	}
-	if l.failed != nil {
+	case vr.failed != nil:
 		return fmt.Errorf("%w: %s v%d", ErrVersionFailed, module, version)
 	}
 	old, had := m.pins[key]
@@ -171,15 +144,16 @@ func (e *Engine) Pin(module string, key ecs.Key, version int) error {
 	return nil
 }
 
-// Unpin lets the split route an entity again.
+// Unpin lets the split route an entity again. Unpinning an entity that is
+// not pinned does nothing.
 func (e *Engine) Unpin(module string, key ecs.Key) error {
-	e.mu.Lock()
-	defer e.unlock()
+	e.begin()
+	defer e.end()
 	m, err := e.module(module)
 	if err != nil {
 		return err
 	}
-	if _, err := m.lookup(key); err != nil {
+	if _, _, err := m.keys.lookup(module, key); err != nil {
 		return err
 	}
 	old, had := m.pins[key]
@@ -196,39 +170,126 @@ func (e *Engine) Unpin(module string, key ecs.Key) error {
 
 // Locate returns the version an entity lives in.
 func (e *Engine) Locate(module string, key ecs.Key) (int, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	m, err := e.module(module)
-	if err != nil {
-		return 0, err
-	}
-	return m.lookup(key)
+	var v int
+	var err error
+	e.read(func() {
+		var m *mod
+		if m, err = e.module(module); err == nil {
+			v, _, err = m.keys.lookup(module, key)
+		}
+	})
+	return v, err
 }
 
 // Pins returns a copy of the module's pins.
 func (e *Engine) Pins(module string) (map[ecs.Key]int, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	m, err := e.module(module)
-	if err != nil {
-		return nil, err
-	}
-	return maps.Clone(m.pins), nil
+	var out map[ecs.Key]int
+	var err error
+	e.read(func() {
+		var m *mod
+		if m, err = e.module(module); err == nil {
+			out = maps.Clone(m.pins)
+		}
+	})
+	return out, err
 }
 
 // Export returns an owned copy of every loaded version's entity state, by
 // version number.
 func (e *Engine) Export(module string) (map[int]ecs.Columns, error) {
-	e.mu.Lock()
-	defer e.unlock()
+	e.begin()
+	defer e.end()
 	m, err := e.module(module)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[int]ecs.Columns, len(m.loaded))
-	for n, l := range m.loaded {
-		c := l.world.Columns()
+	out := map[int]ecs.Columns{}
+	for _, n := range m.loadedNums() {
+		c := m.versions[n].l.world.Columns()
 		out[n] = c.Clone()
 	}
 	return out, nil
+}
+
+// Rollback moves every entity of the module to target by hand: each other
+// version's entities are restored from its last backup (their state before
+// the last frame; the current state if there is no valid backup), migrated,
+// and appended to target, which is loaded if needed (and its failure
+// cleared: rolling back to a version by hand trusts it) and receives all
+// traffic. Pins to other versions are dropped. If loading or a migration
+// fails, nothing changes.
+func (e *Engine) Rollback(module string, target int) error {
+	e.begin()
+	defer e.end()
+	m, err := e.module(module)
+	if err != nil {
+		return err
+	}
+	vr, ok := m.versions[target]
+	if !ok {
+		return fmt.Errorf("%w: %s v%d", ErrUnknownVersion, module, target)
+	}
+	if vr.l != nil && vr.failed != nil {
+		return fmt.Errorf("%w: %s v%d", ErrVersionFailed, module, target)
+	}
+	t0 := e.cfg.clock()
+	mark := len(e.pending)
+	reloaded := false
+	if vr.l == nil {
+		failed := vr.failed
+		vr.failed = nil
+		if _, err = e.load(m, target, m.keys.live); err != nil {
+			vr.failed = failed
+			return err
+		}
+		reloaded = true
+	}
+	staged := map[int]*ecs.Columns{}
+	err = e.user(func() error {
+		for _, n := range m.loadedNums() {
+			l := m.versions[n].l
+			if n == target || l.world.Len() == 0 {
+				continue
+			}
+			src := l.world.Columns()
+			if l.backup.Valid(l.world) {
+				src = *l.backup.Columns()
+			}
+			c := &ecs.Columns{}
+			c.Reset(vr.layout)
+			if err := m.migrateInto(c, &src, n, target, 0, e.cfg.checks); err != nil {
+				return err
+			}
+			staged[n] = c
+		}
+		return nil
+	})
+	if err != nil {
+		if reloaded {
+			e.drop(m, target)
+			e.pending = e.pending[:mark]
+		}
+		return err
+	}
+	for _, n := range slices.Sorted(maps.Keys(staged)) {
+		c := staged[n]
+		l := m.versions[n].l
+		l.world.RemoveAll()
+		l.backup.Clear()
+		first := vr.l.world.Len()
+		_ = vr.l.world.Append(c)
+		m.keys.place(c.Keys, target, first)
+		e.emit(Event{Kind: EventRollback, Module: module, Version: n, From: n, To: target,
+			Entities: c.Len(), Reloaded: reloaded, Duration: e.cfg.clock() - t0})
+		c.Reset(c.Layout())
+	}
+	for k, p := range m.pins {
+		if p != target {
+			delete(m.pins, k)
+		}
+	}
+	m.weights = map[int]float64{target: 1}
+	m.dirty = false
+	m.settle(e.now)
+	return nil
 }

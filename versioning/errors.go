@@ -3,6 +3,8 @@ package versioning
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"strings"
 )
 
 // Sentinel errors. Every error the engine returns wraps one of them; match
@@ -20,6 +22,9 @@ var (
 	ErrDependents      = errors.New("versioning: other modules depend on this module")
 	ErrUnknownEntity   = errors.New("versioning: unknown entity")
 	ErrBadOption       = errors.New("versioning: bad option")
+	ErrBadVersion      = errors.New("versioning: bad version")
+	ErrLayoutMismatch  = errors.New("versioning: component layouts differ")
+	ErrBadColumns      = errors.New("versioning: bad entity columns")
 	ErrBadDelta        = errors.New("versioning: bad time step")
 	ErrLoad            = errors.New("versioning: loading failed")
 	ErrMigration       = errors.New("versioning: migration failed")
@@ -27,13 +32,15 @@ var (
 	ErrStep            = errors.New("versioning: step failed")
 	ErrPanic           = errors.New("versioning: panic")
 	ErrNonFinite       = errors.New("versioning: non-finite state")
+	ErrKeysChanged     = errors.New("versioning: a system changed entity keys")
 	ErrFrameBudget     = errors.New("versioning: frame-time budget exceeded")
 	ErrOpenQuery       = errors.New("versioning: system left a query open")
 	ErrNoRollback      = errors.New("versioning: no version to roll back to")
+	ErrListener        = errors.New("versioning: listener panicked")
 )
 
 // MigrationError tells which conversion failed. It wraps [ErrMigration] and
-// the migration's own error.
+// the cause.
 type MigrationError struct {
 	Module   string
 	From, To int
@@ -48,8 +55,9 @@ func (e *MigrationError) Error() string {
 func (e *MigrationError) Unwrap() []error { return []error{ErrMigration, e.Err} }
 
 // StepError tells which version and system failed during a frame, and why: a
-// returned error, a panic ([ErrPanic]), non-finite state ([ErrNonFinite]) or
-// an exceeded budget ([ErrFrameBudget]). It wraps [ErrStep] and the cause.
+// returned error, a panic ([ErrPanic]), non-finite state ([ErrNonFinite]),
+// changed keys ([ErrKeysChanged]), an open query ([ErrOpenQuery]) or an
+// exceeded budget ([ErrFrameBudget]). It wraps [ErrStep] and the cause.
 type StepError struct {
 	Module  string
 	Version int
@@ -67,19 +75,42 @@ func (e *StepError) Error() string {
 // Unwrap returns ErrStep and the cause.
 func (e *StepError) Unwrap() []error { return []error{ErrStep, e.Err} }
 
-// panicError turns a recovered value into an error wrapping ErrPanic.
-func panicError(r any) error {
-	if err, ok := r.(error); ok {
-		return fmt.Errorf("%w: %w", ErrPanic, err)
-	}
-	return fmt.Errorf("%w: %v", ErrPanic, r)
+// DependentsError names the modules that depend on a module that cannot be
+// removed or reloaded. It wraps [ErrDependents].
+type DependentsError struct {
+	Module     string
+	Dependents []string
 }
 
-// protect runs f, turning a panic into an error wrapping ErrPanic.
+func (e *DependentsError) Error() string {
+	return fmt.Sprintf("versioning: %q is needed by %s", e.Module, strings.Join(e.Dependents, ", "))
+}
+
+// Unwrap returns ErrDependents.
+func (e *DependentsError) Unwrap() error { return ErrDependents }
+
+// PanicError is a recovered panic: the value and the stack of the goroutine
+// that panicked. It wraps [ErrPanic] (and the value, if it is an error).
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("versioning: panic: %v", e.Value) }
+
+// Unwrap returns ErrPanic and, if the value is an error, the value.
+func (e *PanicError) Unwrap() []error {
+	if err, ok := e.Value.(error); ok {
+		return []error{ErrPanic, err}
+	}
+	return []error{ErrPanic}
+}
+
+// protect runs f, turning a panic into a *PanicError.
 func protect(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = panicError(r)
+			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
 	return f()

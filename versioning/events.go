@@ -2,7 +2,6 @@ package versioning
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 )
@@ -34,7 +33,8 @@ const (
 	// EventIsolation: stepping Version changed another version's data (From).
 	EventIsolation
 	// EventError: something failed that no call could return, for example a
-	// split that could not be re-applied after a despawn; Err says what.
+	// split that could not be re-applied after a despawn, or a listener that
+	// panicked ([ErrListener]); Err says what.
 	EventError
 )
 
@@ -79,6 +79,10 @@ type Event struct {
 	Served bool
 	// Reloaded (rollback) reports whether the target had to be loaded again.
 	Reloaded bool
+	// Lost (rollback) is how many of the entities were removed from the
+	// module because their state could not be restored (non-finite, with no
+	// backup to restore it from).
+	Lost int
 	// IdleFor (GC) is the simulated time the version had been idle.
 	IdleFor time.Duration
 	// MemoryBytes (GC) is the memory accounted to the version; Freed the heap
@@ -86,16 +90,25 @@ type Event struct {
 	// runtime.GC), or 0 when GC measurement is off.
 	MemoryBytes int64
 	Freed       int64
-	// SimTime is the simulated time of the event.
+	// SimTime is the simulated time of the event, Frame the frame number.
 	SimTime time.Duration
+	Frame   uint64
 	Err     error
 }
 
 // Listener receives events. Listeners run on the goroutine that made the call
-// (or Tick), after the engine's lock is released, so they may call the
-// engine. Events of one call arrive in order; calls from different goroutines
-// may interleave.
+// (or Tick), after the engine's locks are released, so they may call any
+// engine method. Events of one call arrive in order, and each listener sees
+// them in the order listeners subscribed; calls from different goroutines
+// may interleave. A listener that panics is recovered: the other listeners
+// still get the event, and they then get an [EventError] wrapping
+// [ErrListener] (a panic while handling that is dropped).
 type Listener func(Event)
+
+type listener struct {
+	id int
+	fn Listener
+}
 
 // Subscribe adds a listener and returns a function that removes it. A nil
 // listener is ignored.
@@ -107,11 +120,11 @@ func (e *Engine) Subscribe(l Listener) (unsubscribe func()) {
 	defer e.lmu.Unlock()
 	id := e.nextID
 	e.nextID++
-	e.listeners[id] = l
+	e.listeners = append(e.listeners, listener{id, l})
 	return func() {
 		e.lmu.Lock()
 		defer e.lmu.Unlock()
-		delete(e.listeners, id)
+		e.listeners = slices.DeleteFunc(e.listeners, func(x listener) bool { return x.id == id })
 	}
 }
 
@@ -120,14 +133,21 @@ func (e *Engine) dispatch(evs []Event) {
 		return
 	}
 	e.lmu.Lock()
-	ls := make([]Listener, 0, len(e.listeners))
-	for _, id := range slices.Sorted(maps.Keys(e.listeners)) {
-		ls = append(ls, e.listeners[id])
-	}
+	ls := slices.Clone(e.listeners)
 	e.lmu.Unlock()
+	var panics []Event
 	for _, ev := range evs {
 		for _, l := range ls {
-			l(ev)
+			if err := protect(func() error { l.fn(ev); return nil }); err != nil {
+				panics = append(panics, Event{Kind: EventError, Module: ev.Module, Version: ev.Version,
+					SimTime: ev.SimTime, Frame: ev.Frame,
+					Err: fmt.Errorf("%w: on %v: %w", ErrListener, ev.Kind, err)})
+			}
+		}
+	}
+	for _, ev := range panics {
+		for _, l := range ls {
+			_ = protect(func() error { l.fn(ev); return nil })
 		}
 	}
 }

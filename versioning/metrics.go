@@ -1,6 +1,7 @@
 package versioning
 
 import (
+	"maps"
 	"slices"
 	"time"
 	"unsafe"
@@ -28,6 +29,18 @@ func (s *stepStats) record(d time.Duration) {
 	s.total += d
 }
 
+// recordCosts adds a step's backup and check costs.
+func (s *stepStats) recordCosts(r *stepResult) {
+	if r.backed {
+		s.backups++
+		s.backupTime += r.backup
+	}
+	if r.checked {
+		s.checks++
+		s.checkTime += r.check
+	}
+}
+
 func (s *stepStats) p99() time.Duration {
 	n := min(s.frames, window)
 	if n == 0 {
@@ -45,9 +58,11 @@ func mean(total time.Duration, n uint64) time.Duration {
 	return total / time.Duration(n)
 }
 
-// VersionMetrics is one loaded version's metrics.
+// VersionMetrics is one registered version's metrics.
 type VersionMetrics struct {
 	Version int
+	// State is where the version is in its life.
+	State State
 	// Traffic is the version's weight in the split, 0..1.
 	Traffic float64
 	// Entities is how many entities the version holds now.
@@ -57,23 +72,25 @@ type VersionMetrics struct {
 	// MeanStep and P99Step are wall times of one step (over the last 1024
 	// frames for P99).
 	MeanStep, P99Step time.Duration
-	// MemoryBytes is the memory of the version's world, backup and logic.
+	// MemoryBytes is the memory of the version's world (measured after each
+	// structural change), its backup and its logic (MemoryReporter).
 	MemoryBytes int
 	// Uptime is the simulated time since the version was loaded.
 	Uptime time.Duration
 	// LoadTime is how long the last load or reload took.
 	LoadTime time.Duration
 	// Errors counts failed steps; Failed reports whether the version is
-	// currently failed (no traffic until reloaded).
+	// failed now (no traffic until loaded or reloaded by hand).
 	Errors int
 	Failed bool
 	// MeanBackup is the mean wall time of one backup, MeanCheck of one
-	// non-finite state check.
+	// state check.
 	MeanBackup, MeanCheck time.Duration
 	// IsolationViolations counts frames in which this version's step changed
 	// another version's data (only with WithIsolationCheck).
 	IsolationViolations int
-	// Custom holds metrics the version's logic reports (MetricsReporter).
+	// Custom holds the metrics the version's logic reported after its last
+	// step (MetricsReporter).
 	Custom map[string]float64
 }
 
@@ -86,49 +103,83 @@ type ModuleMetrics struct {
 	// those in which some entity was not served (a failure with no version to
 	// serve it).
 	Frames, FramesMissed uint64
-	// Versions holds one entry per loaded version, by ascending number.
+	// Lost counts entities removed because their state could not be
+	// restored (see WithBackupEvery).
+	Lost uint64
+	// OverheadBytes is the memory the module holds outside any version: the
+	// key table and the reusable staging buffers.
+	OverheadBytes int
+	// Versions holds one entry per loaded version, and per failed one, by
+	// ascending number.
 	Versions []VersionMetrics
 }
 
-// Metrics returns a module's metrics.
+// Metrics returns a module's metrics. It does not wait for a frame in
+// progress: it reports the state as of the last frame boundary.
 func (e *Engine) Metrics(module string) (ModuleMetrics, error) {
-	e.mu.Lock()
-	defer e.unlock()
-	m, err := e.module(module)
-	if err != nil {
-		return ModuleMetrics{}, err
-	}
-	out := ModuleMetrics{Module: module, Entities: m.live, Frames: m.frames, FramesMissed: m.missed}
-	for _, n := range m.sorted() {
-		l := m.loaded[n]
-		vm := VersionMetrics{
-			Version:             n,
-			Traffic:             m.weights[n],
-			Entities:            l.world.Len(),
-			Frames:              l.stats.frames,
-			MeanStep:            mean(l.stats.total, l.stats.frames),
-			P99Step:             l.stats.p99(),
-			MemoryBytes:         l.memoryBytes(),
-			Uptime:              e.now - l.loadedAt,
-			LoadTime:            l.loadTime,
-			Errors:              l.stats.errors,
-			Failed:              l.failed != nil,
-			MeanBackup:          mean(l.stats.backupTime, l.stats.backups),
-			MeanCheck:           mean(l.stats.checkTime, l.stats.checks),
-			IsolationViolations: l.stats.violations,
+	var out ModuleMetrics
+	var err error
+	e.read(func() {
+		var m *mod
+		if m, err = e.module(module); err != nil {
+			return
 		}
-		if r, ok := l.logic.(MetricsReporter); ok {
-			vm.Custom = r.Metrics()
+		out = ModuleMetrics{Module: module, Entities: m.keys.live, Frames: m.frames, FramesMissed: m.missed,
+			Lost: m.lost, OverheadBytes: m.overhead}
+		for _, n := range m.nums {
+			vr := m.versions[n]
+			if vr.l == nil && vr.failed == nil {
+				continue
+			}
+			out.Versions = append(out.Versions, e.versionMetrics(m, vr))
 		}
-		out.Versions = append(out.Versions, vm)
-	}
-	return out, nil
+	})
+	return out, err
 }
 
-func (l *loaded) memoryBytes() int {
-	n := int(unsafe.Sizeof(*l)) + l.world.MemoryBytes() + l.backup.Bytes()
-	if r, ok := l.logic.(MemoryReporter); ok {
-		n += r.MemoryBytes()
+func (e *Engine) versionMetrics(m *module, vr *version) VersionMetrics {
+	vm := VersionMetrics{Version: vr.num, State: m.state(vr), Traffic: m.weights[vr.num], Failed: vr.failed != nil}
+	l := vr.l
+	if l == nil {
+		return vm
 	}
-	return n
+	vm.Entities = l.world.Len()
+	vm.Frames = l.stats.frames
+	vm.MeanStep = mean(l.stats.total, l.stats.frames)
+	vm.P99Step = l.stats.p99()
+	vm.MemoryBytes = l.memoryBytes()
+	vm.Uptime = e.now - l.loadedAt
+	vm.LoadTime = l.loadTime
+	vm.Errors = l.stats.errors
+	vm.MeanBackup = mean(l.stats.backupTime, l.stats.backups)
+	vm.MeanCheck = mean(l.stats.checkTime, l.stats.checks)
+	vm.IsolationViolations = l.stats.violations
+	if len(l.custom) > 0 {
+		vm.Custom = maps.Clone(l.custom)
+	}
+	return vm
+}
+
+// memoryBytes is the version's accounted memory, as of the last
+// measurement.
+func (l *loaded) memoryBytes() int {
+	return int(unsafe.Sizeof(*l)) + l.memWorld + l.memBackup + l.memLogic
+}
+
+// settle brings the module's derived bookkeeping up to date after a change:
+// idle clocks, and the memory of worlds whose structure changed. It is
+// called with both locks held.
+func (m *module) settle(now time.Duration) {
+	m.refreshIdle(now)
+	for _, n := range m.nums {
+		l := m.versions[n].l
+		if l == nil {
+			continue
+		}
+		if ep := l.world.Epoch(); ep != l.memEpoch {
+			l.memWorld, l.memEpoch = l.world.MemoryBytes(), ep
+		}
+		l.memBackup = l.backup.MemoryBytes()
+	}
+	m.overhead = m.stageBytes()
 }

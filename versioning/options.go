@@ -31,8 +31,12 @@ func defaultConfig() config {
 // WithBackupEvery sets the backup cadence: before every n-th frame (and after
 // every structural change) each version's state is copied so that a failing
 // frame can be undone. 1, the default, means a failure loses no progress; n > 1
-// rolls back up to n-1 frames further; 0 turns backups off, and a failure
-// then moves entities as the failing step left them.
+// rolls back up to n-1 frames further (and the rollback target serves the
+// restored entities in a scratch world that frame, since its own state is
+// not current in its backup). 0 turns backups off: a failure then moves
+// entities as the failing step left them, and an entity whose state the
+// failing step left non-finite cannot be restored, so it is removed from the
+// module and reported ([Event].Lost), which lets the rest recover.
 func WithBackupEvery(n int) Option {
 	return func(c *config) error {
 		if n < 0 {
@@ -55,7 +59,8 @@ func WithStateChecks(on bool) Option {
 
 // WithFrameBudget sets the wall-time budget of one version's step in one
 // frame (default 100ms); a step that takes longer fails the version. 0
-// turns the budget off.
+// turns the budget off. The budget is the one decision the engine takes from
+// wall time; a replay re-injects such failures rather than re-detecting them.
 func WithFrameBudget(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

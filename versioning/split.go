@@ -5,62 +5,68 @@ import (
 	"slices"
 )
 
-// share is one version's weight in a traffic split.
+// share is one version's weight in a traffic split, and its weight before.
 type share struct {
-	version int
-	weight  float64
+	version      int
+	weight, prev float64
 }
 
-// quotas turns weights into entity counts for n routable entities.
+// quotas turns weights into entity counts for n routable entities; current[i]
+// is how many routable entities version shares[i].version holds now, and
+// shares are sorted by version.
 //
-// Each version gets floor(w·n) or ceil(w·n) (largest-remainder rounding), so
-// the counts are exact when w·n is a whole number and never off by more than
-// one otherwise; they always sum to n. The seats left after the floors go, in
-// order, to versions that already hold at least ceil(w·n) entities (so no
-// entity moves that need not), then by largest remainder, then to the lower
-// version number. The first rule is what makes routing sticky and monotone: a
-// version whose weight rises while the others' do not never loses an entity.
+// Each version gets ⌊w·n⌋ or ⌈w·n⌉ with w its weight as given, and the counts
+// sum to n. Weights may sum to 1 within 1e-6; if |Σw−1|·n ≥ 1 (beyond a
+// million entities) the products could not add up to n, and the weights are
+// first divided by their sum. Products that are whole numbers up to the
+// rounding error of the multiplication (a few ulps) count as whole.
 //
-// shares must be sorted by version; current[i] is the number of routable
-// entities version shares[i].version holds now.
+// The seats left after the floors go, in this order:
+//  1. to versions that already hold ⌈w·n⌉ or more and whose weight did not
+//     fall (sticky: no entity leaves a version that need not lose one);
+//  2. to versions whose weight rose;
+//  3. to versions that already hold ⌈w·n⌉ or more;
+//  4. to the others;
+//
+// each group by largest remainder, then lower version number. Entities then
+// move only from versions holding more than their quota to versions holding
+// less, so when one weight rises and no other does, entities move only into
+// that version.
 func quotas(shares []share, current []int, n int) []int {
 	q := make([]int, len(shares))
 	if n == 0 || len(shares) == 0 {
 		return q
 	}
-	var sum float64
-	for _, s := range shares {
-		sum += s.weight
-	}
+	x := products(shares, n)
 	type seat struct {
-		i      int
-		sticky bool
-		rem    float64
+		i     int
+		class int
+		rem   float64
 	}
 	seats := make([]seat, 0, len(shares))
 	left := n
 	for i, s := range shares {
-		x := s.weight / sum * float64(n)
-		// Weights such as 0.29 are not exact in binary; snap products that
-		// are whole numbers up to the rounding error of the product (a few
-		// ulps), and no further, so that large N stays sticky.
-		if r := math.Round(x); math.Abs(x-r) <= 1e-12*math.Max(1, math.Abs(x)) {
-			x = r
-		}
-		f := math.Floor(x)
+		f := math.Floor(x[i])
 		q[i] = int(f)
 		left -= q[i]
-		if x > f {
-			seats = append(seats, seat{i: i, sticky: current[i] > q[i], rem: x - f})
+		if x[i] > f {
+			sticky := current[i] > q[i]
+			class := 3
+			switch {
+			case sticky && s.weight >= s.prev:
+				class = 0
+			case s.weight > s.prev:
+				class = 1
+			case sticky:
+				class = 2
+			}
+			seats = append(seats, seat{i: i, class: class, rem: x[i] - f})
 		}
 	}
 	slices.SortStableFunc(seats, func(a, b seat) int {
 		switch {
-		case a.sticky != b.sticky:
-			if a.sticky {
-				return -1
-			}
-			return 1
+		case a.class != b.class:
+			return a.class - b.class
 		case a.rem > b.rem:
 			return -1
 		case a.rem < b.rem:
@@ -68,16 +74,21 @@ func quotas(shares []share, current []int, n int) []int {
 		}
 		return 0 // stable: lower version first
 	})
-	for _, s := range seats {
-		if left == 0 {
-			break
-		}
+	for _, s := range seats[:min(left, len(seats))] {
 		q[s.i]++
-		left--
 	}
-	// Rounding can leave at most a seat or two when every product was
-	// snapped; hand them out by weight so the counts always sum to n.
-	for left < 0 {
+	balance(q, shares, n)
+	return q
+}
+
+// balance makes the counts sum to n if rounding left them off by a seat
+// (it cannot when the products bracket n, which products ensures).
+func balance(q []int, shares []share, n int) {
+	sum := 0
+	for _, c := range q {
+		sum += c
+	}
+	for ; sum > n; sum-- {
 		i := 0
 		for j := range q {
 			if q[j] > q[i] {
@@ -85,15 +96,57 @@ func quotas(shares []share, current []int, n int) []int {
 			}
 		}
 		q[i]--
-		left++
 	}
-	for i := 0; left > 0; i = (i + 1) % len(q) {
+	if !slices.ContainsFunc(shares, func(s share) bool { return s.weight > 0 }) {
+		return
+	}
+	for i := 0; sum < n; i = (i + 1) % len(q) {
 		if shares[i].weight > 0 {
 			q[i]++
-			left--
+			sum++
 		}
 	}
-	return q
+}
+
+// products returns each version's share of n, w·n, snapped to whole numbers
+// within rounding error; normalised by Σw when the raw products could not
+// add up to n.
+func products(shares []share, n int) []float64 {
+	var sum float64
+	for _, s := range shares {
+		sum += s.weight
+	}
+	norm := 1.0
+	if math.Abs(sum-1)*float64(n) >= 1 {
+		norm = sum
+	}
+	x := make([]float64, len(shares))
+	for i, s := range shares {
+		x[i] = snap(s.weight / norm * float64(n))
+	}
+	// The floors and ceilings must bracket n; rounding in the snapping can
+	// only leave them off by a hair, so fall back to normalising then.
+	lo, hi := 0.0, 0.0
+	for _, v := range x {
+		lo += math.Floor(v)
+		hi += math.Ceil(v)
+	}
+	if lo > float64(n) || hi < float64(n) {
+		for i, s := range shares {
+			x[i] = snap(s.weight / sum * float64(n))
+		}
+	}
+	return x
+}
+
+// snap rounds products that are whole numbers up to the rounding error of
+// the multiplication (weights such as 0.29 are not exact in binary), and no
+// further, so that large n stays sticky.
+func snap(x float64) float64 {
+	if r := math.Round(x); math.Abs(x-r) <= 1e-12*math.Max(1, math.Abs(x)) {
+		return r
+	}
+	return x
 }
 
 // validWeights reports whether the weights are finite, non-negative and sum

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 	"github.com/grove-engine/grove/versioning"
 )
 
@@ -48,8 +49,8 @@ func (l faultyLogic) Schedule() ecs.Schedule {
 			continue
 		}
 		run, f := sys.Run, l.f
-		s[i].Run = func(w *ecs.World, dt float32) error {
-			if err := run(w, dt); err != nil || !f.armed {
+		s[i].Run = func(v *ecs.View, dt float32) error {
+			if err := run(v, dt); err != nil || !f.armed {
 				return err
 			}
 			f.armed = false
@@ -58,8 +59,9 @@ func (l faultyLogic) Schedule() ecs.Schedule {
 			case "panic":
 				panic(errSimulated)
 			case "nan":
-				c := w.Columns()
-				c.Position[len(c.Position)/2].X = float32(math.NaN())
+				c := v.Columns()
+				pos := ecs.Column(&c, scenario.Position)
+				pos[len(pos)/2].X = float32(math.NaN())
 			case "lag":
 				time.Sleep(f.lag)
 			default:

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 )
 
 // refEntity is the reference model of one entity: plain Go, written from the
@@ -145,15 +146,16 @@ func (r *reference) compare(state map[int]ecs.Columns) (checked, matched int) {
 				continue
 			}
 			seen++
-			same := bits(e.x) == bits(c.Position[i].X) && bits(e.y) == bits(c.Position[i].Y)
-			if c.Mask.Has(ecs.MaskVelocity) {
-				same = same && bits(e.vx) == bits(c.Velocity[i].X) && bits(e.vy) == bits(c.Velocity[i].Y)
+			pos := ecs.Column(&c, scenario.Position)
+			same := pos != nil && bits(e.x) == bits(pos[i].X) && bits(e.y) == bits(pos[i].Y)
+			if vel := ecs.Column(&c, scenario.Velocity); vel != nil {
+				same = same && bits(e.vx) == bits(vel[i].X) && bits(e.vy) == bits(vel[i].Y)
 			}
-			if c.Mask.Has(ecs.MaskCollided) {
-				same = same && e.collided == bool(c.Collided[i])
+			if col := ecs.Column(&c, scenario.Collided); col != nil {
+				same = same && e.collided == col[i]
 			}
-			if c.Mask.Has(ecs.MaskMass) {
-				same = same && bits(e.mass) == bits(float32(c.Mass[i]))
+			if mass := ecs.Column(&c, scenario.Mass); mass != nil {
+				same = same && bits(e.mass) == bits(mass[i])
 			}
 			if same {
 				matched++

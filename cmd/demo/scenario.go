@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 	v1 "github.com/grove-engine/grove/systems/v1"
 	v2 "github.com/grove-engine/grove/systems/v2"
 	v3 "github.com/grove-engine/grove/systems/v3"
@@ -312,10 +313,11 @@ func (r *runner) metrics() map[int]versioning.VersionMetrics {
 func (r *runner) spawn() {
 	rng := rand.New(rand.NewPCG(r.opt.seed, 0x9e3779b97f4a7c15))
 	n := r.opt.entities
-	c := ecs.Columns{Mask: v1.Components}
-	for range n {
-		c.Position = append(c.Position, ecs.Position{X: rng.Float32() * 1000, Y: rng.Float32() * 1000})
-		c.Velocity = append(c.Velocity, ecs.Velocity{X: rng.Float32()*20 - 10, Y: rng.Float32()*20 - 10})
+	c := ecs.MakeColumns(v1.Layout, n)
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	for i := range n {
+		pos[i] = scenario.Vec2{X: rng.Float32() * 1000, Y: rng.Float32() * 1000}
+		vel[i] = scenario.Vec2{X: rng.Float32()*20 - 10, Y: rng.Float32()*20 - 10}
 	}
 	keys, err := r.e.Spawn(module, 1, &c)
 	if err != nil {
@@ -328,7 +330,7 @@ func (r *runner) spawn() {
 		return
 	}
 	for i, k := range keys {
-		r.ref.add(k, &refEntity{x: c.Position[i].X, y: c.Position[i].Y, vx: c.Velocity[i].X, vy: c.Velocity[i].Y, version: 1})
+		r.ref.add(k, &refEntity{x: pos[i].X, y: pos[i].Y, vx: vel[i].X, vy: vel[i].Y, version: 1})
 	}
 	for v, s := range state {
 		for _, k := range s.Keys {

@@ -1,12 +1,15 @@
 package v1
 
-import "github.com/grove-engine/grove/ecs"
+import (
+	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
+)
 
 // Number is this version's number.
 const Number = 1
 
-// Components is the set of columns a v1 world holds.
-const Components = ecs.MaskPosition | ecs.MaskVelocity
+// Layout is v1's world layout: position and velocity.
+var Layout = ecs.MustLayout(scenario.Position, scenario.Velocity)
 
 // Version describes v1 to the engine. The zero value is ready to use.
 type Version struct{}
@@ -14,8 +17,8 @@ type Version struct{}
 // Number returns 1.
 func (Version) Number() int { return Number }
 
-// Components returns position and velocity.
-func (Version) Components() ecs.Mask { return Components }
+// Components returns [Layout].
+func (Version) Components() *ecs.Layout { return Layout }
 
 // Migrations returns none: v2 and v3 declare the conversions to and from v1.
 func (Version) Migrations() []ecs.Migration { return nil }
@@ -30,8 +33,8 @@ type Logic struct{}
 func (Logic) Schedule() ecs.Schedule {
 	return ecs.Schedule{{
 		Name:   "move",
-		Reads:  ecs.MaskPosition | ecs.MaskVelocity,
-		Writes: ecs.MaskPosition,
+		Reads:  ecs.SetOf(scenario.Position, scenario.Velocity),
+		Writes: ecs.SetOf(scenario.Position),
 		Run:    Move,
 	}}
 }
@@ -39,12 +42,12 @@ func (Logic) Schedule() ecs.Schedule {
 // Move advances every entity by its velocity: p += float32(v·dt). The
 // explicit conversion keeps the product rounded on its own (never fused into
 // an FMA), so every platform and the SIMD kernels compute the same bits.
-func Move(w *ecs.World, dt float32) error {
-	q := w.Query()
+func Move(v *ecs.View, dt float32) error {
+	q := v.Query()
 	for q.Next() {
-		p, v := q.Position(), q.Velocity()
-		p.X += float32(v.X * dt)
-		p.Y += float32(v.Y * dt)
+		p, vel := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+		p.X += float32(vel.X * dt)
+		p.Y += float32(vel.Y * dt)
 	}
 	return nil
 }

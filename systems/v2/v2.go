@@ -1,16 +1,16 @@
 package v2
 
 import (
-	"fmt"
-
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 )
 
 // Number is this version's number.
 const Number = 2
 
-// Components is the set of columns a v2 world holds.
-const Components = ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided
+// Layout is v2's world layout: position, velocity and collided (false by
+// default).
+var Layout = ecs.MustLayout(scenario.Position, scenario.Velocity, scenario.Collided)
 
 // The world bounds outside which an entity counts as collided.
 const (
@@ -24,37 +24,17 @@ type Version struct{}
 // Number returns 2.
 func (Version) Number() int { return Number }
 
-// Components returns position, velocity and collided.
-func (Version) Components() ecs.Mask { return Components }
+// Components returns [Layout].
+func (Version) Components() *ecs.Layout { return Layout }
 
-// Migrations returns v1→v2 and v2→v1.
+// Migrations declares v1→v2 (collided starts false, v2's default) and
+// v2→v1 (collided is dropped). Both steps are derived from the layouts.
 func (Version) Migrations() []ecs.Migration {
-	return []ecs.Migration{
-		{From: 1, To: Number, Apply: FromV1},
-		{From: Number, To: 1, Apply: ToV1},
-	}
+	return []ecs.Migration{{From: 1, To: Number}, {From: Number, To: 1}}
 }
 
 // NewLogic returns a fresh v2 instance.
 func (Version) NewLogic() (ecs.Logic, error) { return Logic{}, nil }
-
-// FromV1 converts v1 rows to v2: the collided flag starts false.
-func FromV1(c *ecs.Columns) error {
-	if c.Mask != ecs.MaskPosition|ecs.MaskVelocity {
-		return fmt.Errorf("v1→v2: %w: got %v", ecs.ErrMissingColumns, c.Mask)
-	}
-	c.AddColumn(ecs.MaskCollided)
-	return nil
-}
-
-// ToV1 converts v2 rows to v1 by dropping the collided flag.
-func ToV1(c *ecs.Columns) error {
-	if c.Mask != Components {
-		return fmt.Errorf("v2→v1: %w: got %v", ecs.ErrMissingColumns, c.Mask)
-	}
-	c.DropColumn(ecs.MaskCollided)
-	return nil
-}
 
 // Logic is a loaded v2 instance. It holds no state.
 type Logic struct{}
@@ -62,28 +42,28 @@ type Logic struct{}
 // Schedule is "move" then "collide".
 func (Logic) Schedule() ecs.Schedule {
 	return ecs.Schedule{
-		{Name: "move", Reads: ecs.MaskPosition | ecs.MaskVelocity, Writes: ecs.MaskPosition, Run: Move},
-		{Name: "collide", Reads: ecs.MaskPosition, Writes: ecs.MaskCollided, Run: Collide},
+		{Name: "move", Reads: ecs.SetOf(scenario.Position, scenario.Velocity), Writes: ecs.SetOf(scenario.Position), Run: Move},
+		{Name: "collide", Reads: ecs.SetOf(scenario.Position), Writes: ecs.SetOf(scenario.Collided), Run: Collide},
 	}
 }
 
 // Move advances every entity by its velocity, exactly as v1 does.
-func Move(w *ecs.World, dt float32) error {
-	q := w.Query()
+func Move(v *ecs.View, dt float32) error {
+	q := v.Query()
 	for q.Next() {
-		p, v := q.Position(), q.Velocity()
-		p.X += float32(v.X * dt)
-		p.Y += float32(v.Y * dt)
+		p, vel := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+		p.X += float32(vel.X * dt)
+		p.Y += float32(vel.Y * dt)
 	}
 	return nil
 }
 
 // Collide sets each entity's collided flag when it is outside [Min, Max]².
-func Collide(w *ecs.World, _ float32) error {
-	q := w.Query()
+func Collide(v *ecs.View, _ float32) error {
+	q := v.Query()
 	for q.Next() {
-		p := q.Position()
-		*q.Collided() = p.X < Min || p.X > Max || p.Y < Min || p.Y > Max
+		p := ecs.Get(&q, scenario.Position)
+		*ecs.Get(&q, scenario.Collided) = p.X < Min || p.X > Max || p.Y < Min || p.Y > Max
 	}
 	return nil
 }

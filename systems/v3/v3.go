@@ -8,13 +8,15 @@ import (
 	"github.com/grove-engine/grove/asm"
 	"github.com/grove-engine/grove/ecs"
 	"github.com/grove-engine/grove/spatial"
+	"github.com/grove-engine/grove/systems/scenario"
 )
 
 // Number is this version's number.
 const Number = 3
 
-// Components is the set of columns a v3 world holds.
-const Components = ecs.MaskAll
+// Layout is v3's world layout: position, velocity, collided (false by
+// default) and mass (1 by default).
+var Layout = ecs.MustLayout(scenario.Position, scenario.Velocity, scenario.Collided, ecs.Default(scenario.Mass, 1))
 
 // The world bounds outside which an entity counts as collided, as in v2.
 const (
@@ -96,16 +98,18 @@ func New(opts ...Option) (Version, error) {
 // Number returns 3.
 func (Version) Number() int { return Number }
 
-// Components returns position, velocity, collided and mass.
-func (Version) Components() ecs.Mask { return Components }
+// Components returns [Layout].
+func (Version) Components() *ecs.Layout { return Layout }
 
-// Migrations returns v1→v3, v2→v3, v3→v2 and v3→v1.
+// Migrations declares v1→v3, v2→v3 (collided starts false and mass at 1,
+// v3's defaults) and the downgrades v3→v2 and v3→v1 (the components the
+// target lacks are dropped). Every step is derived from the layouts.
 func (Version) Migrations() []ecs.Migration {
 	return []ecs.Migration{
-		{From: 1, To: Number, Apply: FromV1},
-		{From: 2, To: Number, Apply: FromV2},
-		{From: Number, To: 2, Apply: ToV2},
-		{From: Number, To: 1, Apply: ToV1},
+		{From: 1, To: Number},
+		{From: 2, To: Number},
+		{From: Number, To: 2},
+		{From: Number, To: 1},
 	}
 }
 
@@ -116,56 +120,6 @@ func (v Version) NewLogic() (ecs.Logic, error) {
 		cfg = *v.cfg
 	}
 	return &Logic{cfg: cfg}, nil
-}
-
-const (
-	v1Mask = ecs.MaskPosition | ecs.MaskVelocity
-	v2Mask = v1Mask | ecs.MaskCollided
-)
-
-func expect(c *ecs.Columns, m ecs.Mask, name string) error {
-	if c.Mask != m {
-		return fmt.Errorf("%s: %w: got %v, want %v", name, ecs.ErrMissingColumns, c.Mask, m)
-	}
-	return nil
-}
-
-// FromV1 converts v1 rows to v3: collided starts false, mass at 1.
-func FromV1(c *ecs.Columns) error {
-	if err := expect(c, v1Mask, "v1→v3"); err != nil {
-		return err
-	}
-	c.AddColumn(ecs.MaskCollided | ecs.MaskMass)
-	c.FillMass(1)
-	return nil
-}
-
-// FromV2 converts v2 rows to v3: mass starts at 1.
-func FromV2(c *ecs.Columns) error {
-	if err := expect(c, v2Mask, "v2→v3"); err != nil {
-		return err
-	}
-	c.AddColumn(ecs.MaskMass)
-	c.FillMass(1)
-	return nil
-}
-
-// ToV2 converts v3 rows to v2 by dropping mass.
-func ToV2(c *ecs.Columns) error {
-	if err := expect(c, Components, "v3→v2"); err != nil {
-		return err
-	}
-	c.DropColumn(ecs.MaskMass)
-	return nil
-}
-
-// ToV1 converts v3 rows to v1 by dropping collided and mass.
-func ToV1(c *ecs.Columns) error {
-	if err := expect(c, Components, "v3→v1"); err != nil {
-		return err
-	}
-	c.DropColumn(ecs.MaskCollided | ecs.MaskMass)
-	return nil
 }
 
 // Logic is a loaded v3 instance. It keeps the broad phase's buffers, so it
@@ -179,38 +133,47 @@ type Logic struct {
 
 // Schedule is "gravity", "bounds" and, unless turned off, "contacts".
 func (l *Logic) Schedule() ecs.Schedule {
+	pos, vel, col := scenario.Position, scenario.Velocity, scenario.Collided
 	s := ecs.Schedule{
-		{Name: "gravity", Reads: ecs.MaskPosition | ecs.MaskVelocity, Writes: ecs.MaskPosition | ecs.MaskVelocity, Run: l.Gravity},
-		{Name: "bounds", Reads: ecs.MaskPosition, Writes: ecs.MaskCollided, Run: Bounds},
+		{Name: "gravity", Reads: ecs.SetOf(pos, vel), Writes: ecs.SetOf(pos, vel), Run: l.Gravity},
+		{Name: "bounds", Reads: ecs.SetOf(pos), Writes: ecs.SetOf(col), Run: Bounds},
 	}
 	if l.cfg.contacts {
-		s = append(s, ecs.System{Name: "contacts", Reads: ecs.MaskPosition | ecs.MaskCollided, Writes: ecs.MaskCollided, Run: l.Contacts})
+		s = append(s, ecs.System{Name: "contacts", Reads: ecs.SetOf(pos, col), Writes: ecs.SetOf(col), Run: l.Contacts})
 	}
 	return s
 }
 
+// grain is the chunk granularity of the parallel kernels, in entities: 8
+// entities are 64 bytes of a Vec2 column, one cache line.
+const grain = 8
+
 // Gravity applies v += g·dt then p += v·dt over the whole columns with the
-// SIMD kernel [asm.Gravity].
-func (l *Logic) Gravity(w *ecs.World, dt float32) error {
-	c := w.Columns()
-	asm.Gravity(ecs.Floats(c.Position), ecs.Floats(c.Velocity), l.cfg.gravity[0], l.cfg.gravity[1], dt)
-	return nil
+// SIMD kernel [asm.Gravity], in chunks on the engine's workers.
+func (l *Logic) Gravity(v *ecs.View, dt float32) error {
+	c := v.Columns()
+	p, vel := ecs.Float32s(&c, scenario.Position), ecs.Float32s(&c, scenario.Velocity)
+	return v.For(c.Len(), grain, func(lo, hi int) {
+		asm.Gravity(p[2*lo:2*hi], vel[2*lo:2*hi], l.cfg.gravity[0], l.cfg.gravity[1], dt)
+	})
 }
 
 // Bounds sets collided = outside [Min, Max]² (NaN counts as outside) with the
-// SIMD kernel [asm.Bounds].
-func Bounds(w *ecs.World, _ float32) error {
-	c := w.Columns()
-	asm.Bounds(ecs.Flags(c.Collided), ecs.Floats(c.Position), Min, Max)
-	return nil
+// SIMD kernel [asm.Bounds], in chunks on the engine's workers.
+func Bounds(v *ecs.View, _ float32) error {
+	c := v.Columns()
+	p, col := ecs.Float32s(&c, scenario.Position), ecs.Column(&c, scenario.Collided)
+	return v.For(c.Len(), grain, func(lo, hi int) {
+		asm.Bounds(col[lo:hi], p[2*lo:2*hi], Min, Max)
+	})
 }
 
 // Contacts also sets collided for every entity that overlaps another: the
 // grid (cells of side 2·radius) finds all pairs whose centres are at most
 // 2·radius apart.
-func (l *Logic) Contacts(w *ecs.World, _ float32) error {
-	c := w.Columns()
-	if err := l.grid.Build(ecs.Floats(c.Position), 2*l.cfg.radius); err != nil {
+func (l *Logic) Contacts(v *ecs.View, _ float32) error {
+	c := v.Columns()
+	if err := l.grid.Build(ecs.Float32s(&c, scenario.Position), 2*l.cfg.radius); err != nil {
 		return err
 	}
 	var err error
@@ -218,15 +181,17 @@ func (l *Logic) Contacts(w *ecs.World, _ float32) error {
 	if err != nil {
 		return err
 	}
+	col := ecs.Column(&c, scenario.Collided)
 	for _, p := range l.pairs {
-		c.Collided[p.A] = true
-		c.Collided[p.B] = true
+		col[p.A] = true
+		col[p.B] = true
 	}
 	l.last = len(l.pairs)
 	return nil
 }
 
-// Metrics reports "pairs", the overlapping pairs found in the last frame.
-func (l *Logic) Metrics() map[string]float64 {
-	return map[string]float64{"pairs": float64(l.last)}
+// ReportMetrics reports "pairs", the overlapping pairs found in the last
+// frame (the engine's MetricsReporter).
+func (l *Logic) ReportMetrics(into map[string]float64) {
+	into["pairs"] = float64(l.last)
 }
