@@ -9,15 +9,14 @@ import (
 
 	"github.com/grove-engine/grove/ecs"
 	"github.com/grove-engine/grove/internal/systemtest"
+	"github.com/grove-engine/grove/systems/scenario"
 	v1 "github.com/grove-engine/grove/systems/v1"
 )
 
-// The documented identity of v1, written out here rather than read from the
-// package so that the tests check it.
-const (
-	wantNumber = 1
-	wantMask   = ecs.MaskPosition | ecs.MaskVelocity
-)
+// The documented number of v1, written out here rather than read from the
+// package so that the tests check it; its documented layout is
+// systemtest.Documented(1).
+const wantNumber = 1
 
 // sizes are the entity counts every schedule test runs.
 var sizes = []int{0, 1, 7, 1000}
@@ -72,26 +71,24 @@ func randomEntities(rng *rand.Rand, n int, withSpecials bool) []entity {
 	return es
 }
 
-// toColumns encodes the reference entities as v1 rows.
+// toColumns encodes the reference entities as rows in v1's documented
+// layout.
 func toColumns(es []entity) ecs.Columns {
-	c := ecs.Columns{Mask: wantMask}
-	for _, e := range es {
-		c.Keys = append(c.Keys, e.key)
-		c.Position = append(c.Position, ecs.Position{X: e.x, Y: e.y})
-		c.Velocity = append(c.Velocity, ecs.Velocity{X: e.vx, Y: e.vy})
+	c := ecs.MakeColumns(systemtest.Layout(wantNumber), len(es))
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	for i, e := range es {
+		c.Keys[i] = e.key
+		pos[i] = scenario.Vec2{X: e.x, Y: e.y}
+		vel[i] = scenario.Vec2{X: e.vx, Y: e.vy}
 	}
 	return c
 }
 
-// newWorld builds a v1 world holding es.
+// newWorld builds a world of v1's layout holding es.
 func newWorld(t *testing.T, es []entity) *ecs.World {
 	t.Helper()
-	w, err := ecs.NewWorld(v1.Version{}.Components(), 0)
-	require.NoError(t, err)
 	c := toColumns(es)
-	require.NoError(t, w.Append(&c))
-	require.Equal(t, len(es), w.Len())
-	return w
+	return systemtest.NewWorld(t, v1.Version{}.Components(), &c)
 }
 
 // checkWorld asserts that the world holds exactly the reference entities.
@@ -99,6 +96,9 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	t.Helper()
 	c := w.Columns()
 	require.Equal(t, len(want), c.Len(), what)
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	require.Len(t, pos, len(want), "%s: position column", what)
+	require.Len(t, vel, len(want), "%s: velocity column", what)
 	row := make(map[ecs.Key]int, c.Len())
 	for i, k := range c.Keys {
 		row[k] = i
@@ -108,7 +108,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	for _, e := range want {
 		i, ok := row[e.key]
 		require.True(t, ok, "%s: key %v missing", what, e.key)
-		p, v := c.Position[i], c.Velocity[i]
+		p, v := pos[i], vel[i]
 		if !systemtest.SameFloat(p.X, e.x) || !systemtest.SameFloat(p.Y, e.y) || !systemtest.SameFloat(v.X, e.vx) || !systemtest.SameFloat(v.Y, e.vy) {
 			bad++
 			if bad <= 5 {
@@ -123,7 +123,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 func TestScheduleMatchesReference(t *testing.T) {
 	for _, withSpecials := range []bool{false, true} {
 		for _, n := range sizes {
-			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			rng := systemtest.NewRand(t, uint64(n))
 			want := randomEntities(rng, n, withSpecials)
 			w := newWorld(t, want)
 			logic, err := v1.Version{}.NewLogic()
@@ -135,7 +135,7 @@ func TestScheduleMatchesReference(t *testing.T) {
 				refMove(want, dt)
 				checkWorld(t, w, want, "")
 				if t.Failed() {
-					t.Fatalf("n=%d systemtest.Specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
+					t.Fatalf("n=%d specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
 				}
 			}
 		}
@@ -151,8 +151,8 @@ func TestScheduleMovesAtAll(t *testing.T) {
 	require.NoError(t, err)
 	systemtest.RunFrame(t, w, logic.Schedule(), 0.5)
 	c := w.Columns()
-	assert.Equal(t, ecs.Position{X: 6, Y: -8}, c.Position[0])
-	assert.Equal(t, ecs.Velocity{X: 10, Y: -20}, c.Velocity[0])
+	assert.Equal(t, []scenario.Vec2{{X: 6, Y: -8}}, ecs.Column(&c, scenario.Position))
+	assert.Equal(t, []scenario.Vec2{{X: 10, Y: -20}}, ecs.Column(&c, scenario.Velocity))
 }
 
 func TestScheduleShape(t *testing.T) {
@@ -161,18 +161,18 @@ func TestScheduleShape(t *testing.T) {
 	s := logic.Schedule()
 	require.Len(t, s, 1)
 	assert.Equal(t, "move", s[0].Name)
-	assert.Equal(t, ecs.MaskPosition|ecs.MaskVelocity, s[0].Reads)
-	assert.Equal(t, ecs.MaskPosition, s[0].Writes)
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position, scenario.Velocity), s[0].Reads, "move reads")
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position), s[0].Writes, "move writes")
 	assert.NotNil(t, s[0].Run)
-	assert.Equal(t, ecs.MaskPosition, s.Writes())
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position), s.Writes(), "schedule writes")
 }
 
 func TestVersionIdentity(t *testing.T) {
 	var v v1.Version
 	assert.Equal(t, wantNumber, v.Number())
 	assert.Equal(t, wantNumber, v1.Number)
-	assert.Equal(t, wantMask, v.Components())
-	assert.Equal(t, wantMask, v1.Components)
+	systemtest.CheckLayout(t, v.Components(), wantNumber)
+	assert.Same(t, v1.Layout, v.Components())
 	assert.Empty(t, v.Migrations(), "v1 declares no migrations")
 }
 
@@ -183,7 +183,7 @@ func TestNewLogicIndependent(t *testing.T) {
 	require.NoError(t, err)
 	b, err := v1.Version{}.NewLogic()
 	require.NoError(t, err)
-	rng := rand.New(rand.NewPCG(7, 7))
+	rng := systemtest.NewRand(t, 7)
 	wantA, wantB := randomEntities(rng, 100, false), randomEntities(rng, 13, false)
 	wa, wb := newWorld(t, wantA), newWorld(t, wantB)
 	for _, dt := range systemtest.Dts {

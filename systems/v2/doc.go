@@ -5,8 +5,10 @@
 //
 // [Version] describes it to the engine and declares the migrations v1→v2
 // (collided starts false) and v2→v1 (the flag is dropped). [Logic] is one
-// loaded instance. Its systems use arche's per-entity query.
+// loaded instance. Its systems use the per-entity [ecs.Query] (arche's
+// query).
 //
-// The package imports only [github.com/grove-engine/grove/ecs]; there are no
-// build tags.
+// The package imports only [github.com/grove-engine/grove/ecs] and the
+// scenario's components, [github.com/grove-engine/grove/systems/scenario];
+// there are no build tags.
 package v2

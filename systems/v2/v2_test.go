@@ -10,15 +10,14 @@ import (
 
 	"github.com/grove-engine/grove/ecs"
 	"github.com/grove-engine/grove/internal/systemtest"
+	"github.com/grove-engine/grove/systems/scenario"
 	v2 "github.com/grove-engine/grove/systems/v2"
 )
 
-// The documented identity of v2, written out here rather than read from the
-// package so that the tests check it.
-const (
-	wantNumber = 2
-	wantMask   = ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided
-)
+// The documented number of v2, written out here rather than read from the
+// package so that the tests check it; its documented layout is
+// systemtest.Documented(2).
+const wantNumber = 2
 
 // sizes are the entity counts every schedule test runs.
 var sizes = []int{0, 1, 7, 1000}
@@ -79,27 +78,25 @@ func randomEntities(rng *rand.Rand, n int, withSpecials bool) []entity {
 	return es
 }
 
-// toColumns encodes the reference entities as v2 rows.
+// toColumns encodes the reference entities as rows in v2's documented
+// layout.
 func toColumns(es []entity) ecs.Columns {
-	c := ecs.Columns{Mask: wantMask}
-	for _, e := range es {
-		c.Keys = append(c.Keys, e.key)
-		c.Position = append(c.Position, ecs.Position{X: e.x, Y: e.y})
-		c.Velocity = append(c.Velocity, ecs.Velocity{X: e.vx, Y: e.vy})
-		c.Collided = append(c.Collided, ecs.Collided(e.collided))
+	c := ecs.MakeColumns(systemtest.Layout(wantNumber), len(es))
+	pos, vel, col := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity), ecs.Column(&c, scenario.Collided)
+	for i, e := range es {
+		c.Keys[i] = e.key
+		pos[i] = scenario.Vec2{X: e.x, Y: e.y}
+		vel[i] = scenario.Vec2{X: e.vx, Y: e.vy}
+		col[i] = e.collided
 	}
 	return c
 }
 
-// newWorld builds a v2 world holding es.
+// newWorld builds a world of v2's layout holding es.
 func newWorld(t *testing.T, es []entity) *ecs.World {
 	t.Helper()
-	w, err := ecs.NewWorld(v2.Version{}.Components(), 0)
-	require.NoError(t, err)
 	c := toColumns(es)
-	require.NoError(t, w.Append(&c))
-	require.Equal(t, len(es), w.Len())
-	return w
+	return systemtest.NewWorld(t, v2.Version{}.Components(), &c)
 }
 
 // checkWorld asserts that the world holds exactly the reference entities.
@@ -107,6 +104,10 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	t.Helper()
 	c := w.Columns()
 	require.Equal(t, len(want), c.Len(), what)
+	pos, vel, cols := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity), ecs.Column(&c, scenario.Collided)
+	require.Len(t, pos, len(want), "%s: position column", what)
+	require.Len(t, vel, len(want), "%s: velocity column", what)
+	require.Len(t, cols, len(want), "%s: collided column", what)
 	row := make(map[ecs.Key]int, c.Len())
 	for i, k := range c.Keys {
 		row[k] = i
@@ -116,7 +117,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	for _, e := range want {
 		i, ok := row[e.key]
 		require.True(t, ok, "%s: key %v missing", what, e.key)
-		p, v, col := c.Position[i], c.Velocity[i], bool(c.Collided[i])
+		p, v, col := pos[i], vel[i], cols[i]
 		if !systemtest.SameFloat(p.X, e.x) || !systemtest.SameFloat(p.Y, e.y) || !systemtest.SameFloat(v.X, e.vx) || !systemtest.SameFloat(v.Y, e.vy) || col != e.collided {
 			bad++
 			if bad <= 5 {
@@ -131,7 +132,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 func TestScheduleMatchesReference(t *testing.T) {
 	for _, withSpecials := range []bool{false, true} {
 		for _, n := range sizes {
-			rng := rand.New(rand.NewPCG(uint64(n), 1))
+			rng := systemtest.NewRand(t, uint64(n))
 			want := randomEntities(rng, n, withSpecials)
 			w := newWorld(t, want)
 			logic, err := v2.Version{}.NewLogic()
@@ -143,7 +144,7 @@ func TestScheduleMatchesReference(t *testing.T) {
 				refStep(want, dt)
 				checkWorld(t, w, want, "")
 				if t.Failed() {
-					t.Fatalf("n=%d systemtest.Specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
+					t.Fatalf("n=%d specials=%v: first failure at frame %d (dt=%v)", n, withSpecials, f, dt)
 				}
 			}
 		}
@@ -170,11 +171,12 @@ func TestScheduleFlagsBounds(t *testing.T) {
 	systemtest.RunFrame(t, w, logic.Schedule(), 0.5)
 	c := w.Columns()
 	require.Equal(t, len(es), c.Len())
-	assert.Equal(t, []ecs.Collided{false, false, false, true, false, false, true}, c.Collided)
-	assert.Equal(t, ecs.Position{X: 1000, Y: 500}, c.Position[0])
-	assert.Equal(t, ecs.Position{X: 0, Y: 500}, c.Position[1])
-	assert.Equal(t, ecs.Position{X: 500, Y: 0}, c.Position[4])
-	assert.Equal(t, ecs.Position{X: 500, Y: -500}, c.Position[6])
+	pos := ecs.Column(&c, scenario.Position)
+	assert.Equal(t, []bool{false, false, false, true, false, false, true}, ecs.Column(&c, scenario.Collided))
+	assert.Equal(t, scenario.Vec2{X: 1000, Y: 500}, pos[0])
+	assert.Equal(t, scenario.Vec2{X: 0, Y: 500}, pos[1])
+	assert.Equal(t, scenario.Vec2{X: 500, Y: 0}, pos[4])
+	assert.Equal(t, scenario.Vec2{X: 500, Y: -500}, pos[6])
 }
 
 func TestScheduleShape(t *testing.T) {
@@ -183,22 +185,25 @@ func TestScheduleShape(t *testing.T) {
 	s := logic.Schedule()
 	require.Len(t, s, 2)
 	assert.Equal(t, "move", s[0].Name)
-	assert.Equal(t, ecs.MaskPosition, s[0].Writes)
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position, scenario.Velocity), s[0].Reads, "move reads")
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position), s[0].Writes, "move writes")
 	assert.Equal(t, "collide", s[1].Name)
-	assert.Equal(t, ecs.MaskCollided, s[1].Writes)
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position), s[1].Reads, "collide reads")
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Collided), s[1].Writes, "collide writes")
+	have := systemtest.Layout(wantNumber).Set()
 	for _, sys := range s {
 		assert.NotNil(t, sys.Run, sys.Name)
-		assert.True(t, wantMask.Has(sys.Reads|sys.Writes), "%s touches columns v2 lacks", sys.Name)
+		assert.True(t, have.Contains(sys.Reads.Union(sys.Writes)), "%s touches components v2 lacks: %v", sys.Name, sys.Reads.Union(sys.Writes).Minus(have))
 	}
-	assert.Equal(t, ecs.MaskPosition|ecs.MaskCollided, s.Writes())
+	systemtest.EqualSet(t, ecs.SetOf(scenario.Position, scenario.Collided), s.Writes(), "schedule writes")
 }
 
 func TestVersionIdentity(t *testing.T) {
 	var v v2.Version
 	assert.Equal(t, wantNumber, v.Number())
 	assert.Equal(t, wantNumber, v2.Number)
-	assert.Equal(t, wantMask, v.Components())
-	assert.Equal(t, wantMask, v2.Components)
+	systemtest.CheckLayout(t, v.Components(), wantNumber)
+	assert.Same(t, v2.Layout, v.Components())
 }
 
 // TestNewLogicIndependent runs two instances on two worlds in lockstep: each
@@ -208,7 +213,7 @@ func TestNewLogicIndependent(t *testing.T) {
 	require.NoError(t, err)
 	b, err := v2.Version{}.NewLogic()
 	require.NoError(t, err)
-	rng := rand.New(rand.NewPCG(7, 7))
+	rng := systemtest.NewRand(t, 7)
 	wantA, wantB := randomEntities(rng, 100, false), randomEntities(rng, 13, false)
 	wa, wb := newWorld(t, wantA), newWorld(t, wantB)
 	for _, dt := range systemtest.Dts {

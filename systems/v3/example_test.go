@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
 	v3 "github.com/grove-engine/grove/systems/v3"
 )
 
@@ -21,39 +22,43 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	rows := ecs.Columns{
-		Mask: v.Components(),
-		Keys: []ecs.Key{ecs.NewKey(0, 0), ecs.NewKey(1, 0), ecs.NewKey(2, 0), ecs.NewKey(3, 0)},
-		Position: []ecs.Position{
-			{X: 10, Y: 10},   // 0 and 1 are 1.5 apart: they touch
-			{X: 11.5, Y: 10}, // (default gravity moves both alike)
-			{X: 500, Y: 500}, // 2 is alone, well inside the bounds
-			{X: -5, Y: 20},   // 3 is outside the bounds
-		},
-		Velocity: make([]ecs.Velocity, 4),
-		Collided: make([]ecs.Collided, 4),
-		Mass:     []ecs.Mass{1, 1, 1, 1},
+
+	// Four rows in v3's layout, holding its defaults: zero velocity,
+	// collided false, mass 1.
+	rows := ecs.MakeColumns(v.Components(), 4)
+	for i := range rows.Keys {
+		rows.Keys[i] = ecs.NewKey(uint32(i), 0)
 	}
+	copy(ecs.Column(&rows, scenario.Position), []scenario.Vec2{
+		{X: 10, Y: 10},   // 0 and 1 are 1.5 apart: they touch
+		{X: 11.5, Y: 10}, // (default gravity moves both alike)
+		{X: 500, Y: 500}, // 2 is alone, well inside the bounds
+		{X: -5, Y: 20},   // 3 is outside the bounds
+	})
 	if err := w.Append(&rows); err != nil {
 		panic(err)
 	}
 
+	// One frame: the engine runs the schedule on the world's View.
 	const dt = 0.1
 	for _, sys := range logic.Schedule() {
-		if err := sys.Run(w, dt); err != nil {
+		if err := sys.Run(w.View(), dt); err != nil {
 			panic(err)
 		}
 	}
 
 	c := w.Columns()
+	pos, col, mass := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Collided), ecs.Column(&c, scenario.Mass)
 	for i, k := range c.Keys {
-		fmt.Printf("entity %d: y=%.3f collided=%v\n", k.Index(), c.Position[i].Y, c.Collided[i])
+		fmt.Printf("entity %d: y=%.3f collided=%v mass=%v\n", k.Index(), pos[i].Y, col[i], mass[i])
 	}
-	fmt.Println("pairs:", logic.(*v3.Logic).Metrics()["pairs"])
+	metrics := map[string]float64{}
+	logic.(*v3.Logic).ReportMetrics(metrics)
+	fmt.Println("pairs:", metrics["pairs"])
 	// Output:
-	// entity 0: y=10.098 collided=true
-	// entity 1: y=10.098 collided=true
-	// entity 2: y=500.098 collided=false
-	// entity 3: y=20.098 collided=true
+	// entity 0: y=10.098 collided=true mass=1
+	// entity 1: y=10.098 collided=true mass=1
+	// entity 2: y=500.098 collided=false mass=1
+	// entity 3: y=20.098 collided=true mass=1
 	// pairs: 1
 }

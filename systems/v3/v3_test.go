@@ -15,15 +15,14 @@ import (
 	"github.com/grove-engine/grove/asm"
 	"github.com/grove-engine/grove/ecs"
 	"github.com/grove-engine/grove/internal/systemtest"
+	"github.com/grove-engine/grove/systems/scenario"
 	v3 "github.com/grove-engine/grove/systems/v3"
 )
 
-// The documented identity of v3, written out here rather than read from the
-// package so that the tests check it.
-const (
-	wantNumber = 3
-	wantMask   = ecs.MaskPosition | ecs.MaskVelocity | ecs.MaskCollided | ecs.MaskMass
-)
+// The documented number of v3, written out here rather than read from the
+// package so that the tests check it; its documented layout is
+// systemtest.Documented(3).
+const wantNumber = 3
 
 // sizes are the entity counts of the schedule tests, run in this order on one
 // Logic so that its reused buffers shrink and grow again.
@@ -81,22 +80,22 @@ func refStep(es []entity, cfg config, dt float32) int {
 	return pairs
 }
 
-// layout says how randomEntities places entities.
-type layout int
+// placement says how randomEntities places entities.
+type placement int
 
 const (
-	spread    layout = iota // over [-500, 1500]², a quarter on the bounds
-	clustered               // half in a small dense square around the origin
-	special                 // clustered, plus infinities, NaNs, -0 and denormals
+	spread    placement = iota // over [-500, 1500]², a quarter on the bounds
+	clustered                  // half in a small dense square around the origin
+	special                    // clustered, plus infinities, NaNs, -0 and denormals
 )
 
-func (l layout) String() string {
+func (l placement) String() string {
 	return [...]string{"spread", "clustered", "special"}[l]
 }
 
 // randomEntities returns n entities with unique keys placed as l says. Flags
 // start random (the first frame must overwrite them) and masses in [0.5, 5].
-func randomEntities(rng *rand.Rand, n int, l layout) []entity {
+func randomEntities(rng *rand.Rand, n int, l placement) []entity {
 	// The cluster holds about two entities per unit square, so that circles
 	// of radius 0.5 overlap often but not always.
 	side := 1 + math.Sqrt(float64(n)/4)
@@ -139,15 +138,18 @@ func randomEntities(rng *rand.Rand, n int, l layout) []entity {
 	return es
 }
 
-// toColumns encodes the reference entities as v3 rows.
+// toColumns encodes the reference entities as rows in v3's documented
+// layout.
 func toColumns(es []entity) ecs.Columns {
-	c := ecs.Columns{Mask: wantMask}
-	for _, e := range es {
-		c.Keys = append(c.Keys, e.key)
-		c.Position = append(c.Position, ecs.Position{X: e.x, Y: e.y})
-		c.Velocity = append(c.Velocity, ecs.Velocity{X: e.vx, Y: e.vy})
-		c.Collided = append(c.Collided, ecs.Collided(e.collided))
-		c.Mass = append(c.Mass, ecs.Mass(e.mass))
+	c := ecs.MakeColumns(systemtest.Layout(wantNumber), len(es))
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	col, mass := ecs.Column(&c, scenario.Collided), ecs.Column(&c, scenario.Mass)
+	for i, e := range es {
+		c.Keys[i] = e.key
+		pos[i] = scenario.Vec2{X: e.x, Y: e.y}
+		vel[i] = scenario.Vec2{X: e.vx, Y: e.vy}
+		col[i] = e.collided
+		mass[i] = e.mass
 	}
 	return c
 }
@@ -155,12 +157,8 @@ func toColumns(es []entity) ecs.Columns {
 // newWorld builds a world for version v holding es.
 func newWorld(t *testing.T, v v3.Version, es []entity) *ecs.World {
 	t.Helper()
-	w, err := ecs.NewWorld(v.Components(), 0)
-	require.NoError(t, err)
 	c := toColumns(es)
-	require.NoError(t, w.Append(&c))
-	require.Equal(t, len(es), w.Len())
-	return w
+	return systemtest.NewWorld(t, v.Components(), &c)
 }
 
 // newLogic loads v, and returns it with its pair count.
@@ -168,11 +166,15 @@ func newLogic(t *testing.T, v v3.Version) (ecs.Logic, func() float64) {
 	t.Helper()
 	l, err := v.NewLogic()
 	require.NoError(t, err)
-	m, ok := l.(interface{ Metrics() map[string]float64 })
-	require.True(t, ok, "v3 Logic has no Metrics")
+	// The engine's versioning.MetricsReporter, written out: systems do not
+	// import versioning.
+	r, ok := l.(interface{ ReportMetrics(into map[string]float64) })
+	require.True(t, ok, "v3 Logic does not report metrics")
 	return l, func() float64 {
-		p, ok := m.Metrics()["pairs"]
-		require.True(t, ok, `Metrics lacks "pairs"`)
+		m := map[string]float64{}
+		r.ReportMetrics(m)
+		p, ok := m["pairs"]
+		require.True(t, ok, `ReportMetrics lacks "pairs"`)
 		return p
 	}
 }
@@ -182,6 +184,12 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	t.Helper()
 	c := w.Columns()
 	require.Equal(t, len(want), c.Len(), what)
+	pos, vel := ecs.Column(&c, scenario.Position), ecs.Column(&c, scenario.Velocity)
+	cols, mass := ecs.Column(&c, scenario.Collided), ecs.Column(&c, scenario.Mass)
+	require.Len(t, pos, len(want), "%s: position column", what)
+	require.Len(t, vel, len(want), "%s: velocity column", what)
+	require.Len(t, cols, len(want), "%s: collided column", what)
+	require.Len(t, mass, len(want), "%s: mass column", what)
 	row := make(map[ecs.Key]int, c.Len())
 	for i, k := range c.Keys {
 		row[k] = i
@@ -191,7 +199,7 @@ func checkWorld(t *testing.T, w *ecs.World, want []entity, what string) {
 	for _, e := range want {
 		i, ok := row[e.key]
 		require.True(t, ok, "%s: key %v missing", what, e.key)
-		p, v, col, m := c.Position[i], c.Velocity[i], bool(c.Collided[i]), float32(c.Mass[i])
+		p, v, col, m := pos[i], vel[i], cols[i], mass[i]
 		if !systemtest.SameFloat(p.X, e.x) || !systemtest.SameFloat(p.Y, e.y) || !systemtest.SameFloat(v.X, e.vx) || !systemtest.SameFloat(v.Y, e.vy) ||
 			col != e.collided || math.Float32bits(m) != math.Float32bits(e.mass) {
 			bad++
@@ -235,7 +243,7 @@ func TestScheduleMatchesReference(t *testing.T) {
 	}
 	t.Logf("asm level %s", asm.Active())
 	for _, tc := range scheduleCases {
-		for _, l := range []layout{spread, clustered, special} {
+		for _, l := range []placement{spread, clustered, special} {
 			t.Run(tc.name+"/"+l.String(), func(t *testing.T) {
 				v, err := v3.New(tc.opts...)
 				require.NoError(t, err)
@@ -244,7 +252,7 @@ func TestScheduleMatchesReference(t *testing.T) {
 				require.NotEmpty(t, s)
 				seen := 0
 				for _, n := range sizes {
-					rng := rand.New(rand.NewPCG(uint64(n), uint64(l)))
+					rng := systemtest.NewRand(t, uint64(n)<<8|uint64(l))
 					want := randomEntities(rng, n, l)
 					w := newWorld(t, v, want)
 					for f, dt := range systemtest.Dts {
@@ -322,7 +330,7 @@ func TestContactsOnHandPickedPairs(t *testing.T) {
 	systemtest.RunFrame(t, w, logic.Schedule(), 0.25)
 	c := w.Columns()
 	require.Equal(t, len(es), c.Len())
-	assert.Equal(t, []ecs.Collided{
+	assert.Equal(t, []bool{
 		true, true,
 		false, false,
 		true, true,
@@ -331,9 +339,9 @@ func TestContactsOnHandPickedPairs(t *testing.T) {
 		true,
 		false,
 		true, true, true,
-	}, c.Collided)
+	}, ecs.Column(&c, scenario.Collided))
 	assert.Equal(t, 6.0, pairs())
-	assert.Equal(t, ecs.Position{X: 500 + float32(float32(1e-3)*0.25), Y: 500}, c.Position[10])
+	assert.Equal(t, scenario.Vec2{X: 500 + float32(float32(1e-3)*0.25), Y: 500}, ecs.Column(&c, scenario.Position)[10])
 
 	// With radius 1.5 the first pair of each row still touches (distance 1 <= 3),
 	// and (100, 200)–(101+ulp, 200) now overlaps too.
@@ -343,9 +351,10 @@ func TestContactsOnHandPickedPairs(t *testing.T) {
 	w = newWorld(t, v, es)
 	systemtest.RunFrame(t, w, logic.Schedule(), 0.25)
 	c = w.Columns()
-	assert.Equal(t, ecs.Collided(true), c.Collided[2])
-	assert.Equal(t, ecs.Collided(true), c.Collided[3])
-	assert.Equal(t, ecs.Collided(false), c.Collided[8])
+	col := ecs.Column(&c, scenario.Collided)
+	assert.True(t, col[2])
+	assert.True(t, col[3])
+	assert.False(t, col[8])
 	assert.Equal(t, 7.0, pairs())
 }
 
@@ -360,10 +369,11 @@ func TestGravityDefault(t *testing.T) {
 	systemtest.RunFrame(t, w, logic.Schedule(), 0.5)
 	c := w.Columns()
 	vy := float32(-4) + float32(float32(9.8)*0.5)
-	assert.Equal(t, ecs.Velocity{X: 2, Y: vy}, c.Velocity[0])
-	assert.Equal(t, ecs.Position{X: 11, Y: 20 + float32(vy*0.5)}, c.Position[0])
-	assert.Equal(t, ecs.Mass(3), c.Mass[0])
-	assert.NotEqual(t, float32(-4), c.Velocity[0].Y, "gravity changed nothing")
+	vel := ecs.Column(&c, scenario.Velocity)
+	assert.Equal(t, scenario.Vec2{X: 2, Y: vy}, vel[0])
+	assert.Equal(t, scenario.Vec2{X: 11, Y: 20 + float32(vy*0.5)}, ecs.Column(&c, scenario.Position)[0])
+	assert.Equal(t, []float32{3}, ecs.Column(&c, scenario.Mass))
+	assert.NotEqual(t, float32(-4), vel[0].Y, "gravity changed nothing")
 }
 
 func TestScheduleShape(t *testing.T) {
@@ -372,14 +382,24 @@ func TestScheduleShape(t *testing.T) {
 	logic, _ := newLogic(t, v)
 	s := logic.Schedule()
 	var names []string
+	have := systemtest.Layout(wantNumber).Set()
 	for _, sys := range s {
 		names = append(names, sys.Name)
 		assert.NotNil(t, sys.Run, sys.Name)
-		assert.True(t, wantMask.Has(sys.Reads|sys.Writes), "%s touches columns v3 lacks", sys.Name)
-		assert.False(t, sys.Writes.Has(ecs.MaskMass), "%s writes mass", sys.Name)
+		touched := sys.Reads.Union(sys.Writes)
+		assert.True(t, have.Contains(touched), "%s touches components v3 lacks: %v", sys.Name, touched.Minus(have))
+		assert.False(t, sys.Writes.Has(scenario.Mass.ID()), "%s writes mass", sys.Name)
 	}
 	assert.Equal(t, []string{"gravity", "bounds", "contacts"}, names)
-	assert.Equal(t, ecs.MaskPosition|ecs.MaskVelocity|ecs.MaskCollided, s.Writes())
+	require.Len(t, s, 3)
+	pos, vel, col := scenario.Position, scenario.Velocity, scenario.Collided
+	systemtest.EqualSet(t, ecs.SetOf(pos, vel), s[0].Reads, "gravity reads")
+	systemtest.EqualSet(t, ecs.SetOf(pos, vel), s[0].Writes, "gravity writes")
+	systemtest.EqualSet(t, ecs.SetOf(pos), s[1].Reads, "bounds reads")
+	systemtest.EqualSet(t, ecs.SetOf(col), s[1].Writes, "bounds writes")
+	systemtest.EqualSet(t, ecs.SetOf(pos, col), s[2].Reads, "contacts reads")
+	systemtest.EqualSet(t, ecs.SetOf(col), s[2].Writes, "contacts writes")
+	systemtest.EqualSet(t, ecs.SetOf(pos, vel, col), s.Writes(), "schedule writes")
 
 	v, err = v3.New(v3.WithContacts(false))
 	require.NoError(t, err)
@@ -429,12 +449,15 @@ func TestVersionIdentity(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, wantNumber, v.Number())
 	assert.Equal(t, wantNumber, v3.Number)
-	assert.Equal(t, wantMask, v.Components())
-	assert.Equal(t, wantMask, v3.Components)
+	systemtest.CheckLayout(t, v.Components(), wantNumber)
+	assert.Same(t, v3.Layout, v.Components())
 	v, err = v3.New(v3.WithRadius(3), v3.WithContacts(false))
 	require.NoError(t, err)
 	assert.Equal(t, wantNumber, v.Number(), "options change the number")
-	assert.Equal(t, wantMask, v.Components(), "options change the columns")
+	assert.Same(t, v3.Layout, v.Components(), "options change the layout")
+	var zero v3.Version
+	assert.Equal(t, wantNumber, zero.Number())
+	assert.Same(t, v3.Layout, zero.Components())
 }
 
 // TestNewLogicIndependent runs two instances of one Version on two worlds in
@@ -446,7 +469,7 @@ func TestNewLogicIndependent(t *testing.T) {
 	a, pairsA := newLogic(t, v)
 	b, pairsB := newLogic(t, v)
 	require.NotSame(t, a, b)
-	rng := rand.New(rand.NewPCG(7, 7))
+	rng := systemtest.NewRand(t, 7)
 	wantA := randomEntities(rng, 400, clustered)
 	wantB := randomEntities(rng, 50, spread)
 	wa, wb := newWorld(t, v, wantA), newWorld(t, v, wantB)
@@ -491,9 +514,67 @@ func TestHugeRadius(t *testing.T) {
 			es := []entity{{key: ecs.NewKey(0, 0), x: 1, y: 1}, {key: ecs.NewKey(1, 0), x: 900, y: 900}}
 			w := newWorld(t, v, es)
 			for _, sys := range logic.Schedule() {
-				require.NoError(t, sys.Run(w, 0), sys.Name)
+				require.NoError(t, sys.Run(w.View(), 0), sys.Name)
 			}
 			assert.Equal(t, 1.0, pairs())
 		})
 	}
+}
+
+// TestScheduleSameBitsOnWorkers runs the schedule on a world whose View.For
+// splits the SIMD kernels' columns into chunks on many goroutines, next to
+// the same world run serially: as ecs.View.For documents, the chunks touch
+// disjoint rows, so every frame gives the same bits and the same pair count
+// at any worker count (and the race detector sees no shared writes).
+func TestScheduleSameBitsOnWorkers(t *testing.T) {
+	v, err := v3.New()
+	require.NoError(t, err)
+	for _, n := range []int{1, 7, 8, 9, 63, 1000, 1003} {
+		for _, chunks := range []int{2, 3, 16} {
+			t.Run(fmt.Sprintf("n=%d/chunks=%d", n, chunks), func(t *testing.T) {
+				rng := systemtest.NewRand(t, uint64(n)<<8|uint64(chunks))
+				es := randomEntities(rng, n, special)
+				serial, par := newWorld(t, v, es), newWorld(t, v, es)
+				par.SetRunner(systemtest.Runner{Chunks: chunks})
+				ls, pairsS := newLogic(t, v)
+				lp, pairsP := newLogic(t, v)
+				for f, dt := range systemtest.Dts {
+					systemtest.RunFrame(t, serial, ls.Schedule(), dt)
+					systemtest.RunFrame(t, par, lp.Schedule(), dt)
+					a, b := serial.Columns(), par.Columns()
+					require.Equal(t, systemtest.RowBits(&a), systemtest.RowBits(&b), "frame %d", f)
+					require.Equal(t, pairsS(), pairsP(), "frame %d", f)
+				}
+			})
+		}
+	}
+}
+
+// TestZeroVersionIsNew: the zero Version is v3 with the default options,
+// like New(): run side by side, the two give the same bits and pair counts.
+func TestZeroVersionIsNew(t *testing.T) {
+	v, err := v3.New()
+	require.NoError(t, err)
+	var zero v3.Version
+	rng := systemtest.NewRand(t, 11)
+	es := randomEntities(rng, 500, clustered)
+	wa, wb := newWorld(t, v, es), newWorld(t, zero, es)
+	a, pairsA := newLogic(t, v)
+	b, pairsB := newLogic(t, zero)
+	seen := 0.0
+	for f, dt := range systemtest.Dts {
+		systemtest.RunFrame(t, wa, a.Schedule(), dt)
+		systemtest.RunFrame(t, wb, b.Schedule(), dt)
+		ca, cb := wa.Columns(), wb.Columns()
+		require.Equal(t, systemtest.RowBits(&ca), systemtest.RowBits(&cb), "frame %d", f)
+		require.Equal(t, pairsA(), pairsB(), "frame %d", f)
+		seen += pairsA()
+	}
+	require.Positive(t, seen, "precondition: the world has contacts")
+	checkWorld(t, wb, func() []entity {
+		for _, dt := range systemtest.Dts {
+			refStep(es, defaultConfig, dt)
+		}
+		return es
+	}(), "zero Version")
 }
