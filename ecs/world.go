@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -11,6 +12,10 @@ import (
 // epochs hands out structural-change counters that are unique across all
 // worlds, so a [Backup] can tell both "another world" and "changed since".
 var epochs atomic.Uint64
+
+// softMu guards every world's soft-error count: reports are rare, and may
+// come from parallel chunks.
+var softMu sync.Mutex
 
 // World is one version's entity storage: an arche world whose entities all
 // have the [Key] plus the components of the world's [Layout], so they live in
@@ -33,6 +38,7 @@ type World struct {
 	colsAt  uint64  // epoch of cols
 	open    []arche.Query
 	runner  Runner
+	soft    int // soft errors reported through the view since the last take
 	sys     View
 	scratch Columns        // survivors while rebuilding in RemoveRows
 	rows    []int32        // complement rows while rebuilding
@@ -273,6 +279,29 @@ func (v *View) Query() Query { return v.w.Query() }
 
 // Runner is the world's [Runner], or nil.
 func (v *View) Runner() Runner { return v.w.runner }
+
+// ReportSoftErrors records n soft errors: entities whose state a system
+// rejects (an impossible value it clamped, an input it refused) without
+// failing the step. The engine counts them per version; a deployment's
+// analysis counts them in the version's error rate. It is safe to call from
+// the chunks of [View.For].
+func (v *View) ReportSoftErrors(n int) {
+	if n > 0 {
+		softMu.Lock()
+		v.w.soft += n
+		softMu.Unlock()
+	}
+}
+
+// TakeSoftErrors returns the soft errors reported since the last call and
+// resets the count.
+func (w *World) TakeSoftErrors() int {
+	softMu.Lock()
+	defer softMu.Unlock()
+	n := w.soft
+	w.soft = 0
+	return n
+}
 
 // For calls fn over [0, n) split into chunks whose bounds are multiples of
 // grain, on the engine's workers when the world has a [Runner] and n is

@@ -125,6 +125,7 @@ func (e *Engine) AddModule(name string, opts ...ModuleOption) error {
 	}
 	e.modules[name] = m
 	e.order = append(e.order, m)
+	e.record(Op{Kind: OpAddModule, Module: name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback, Policy: m.policy})
 	return nil
 }
 
@@ -179,6 +180,7 @@ func (e *Engine) RemoveModule(name string) error {
 		}
 		delete(e.modules, name)
 		e.order = slices.DeleteFunc(e.order, func(o *module) bool { return o == m })
+		e.record(Op{Kind: OpRemoveModule, Module: name})
 		return nil
 	})
 }
@@ -218,6 +220,7 @@ func (e *Engine) Register(module string, v Version) error {
 	m.versions[num] = &version{v: v, num: num, layout: layout, migs: migs}
 	m.nums = append(m.nums, num)
 	slices.Sort(m.nums)
+	e.record(Op{Kind: OpRegister, Module: module, Version: num})
 	return nil
 }
 
@@ -306,7 +309,11 @@ func (e *Engine) EnableAutoGC(module string, threshold time.Duration) error {
 	if err != nil {
 		return err
 	}
-	return AutoGC(threshold)(m)
+	if err := AutoGC(threshold)(m); err != nil {
+		return err
+	}
+	e.record(Op{Kind: OpEnableGC, Module: module, GCAfter: threshold})
+	return nil
 }
 
 // DisableAutoGC turns automatic GC off for the module.
@@ -318,5 +325,6 @@ func (e *Engine) DisableAutoGC(module string) error {
 		return err
 	}
 	m.gcAfter = 0
+	e.record(Op{Kind: OpDisableGC, Module: module})
 	return nil
 }

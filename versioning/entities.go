@@ -43,7 +43,11 @@ func (e *Engine) Spawn(module string, layout int, c *ecs.Columns) ([]ecs.Key, er
 	if err := e.rebalance(m, m.weights, &spawnBatch{layout: layout, cols: &own}); err != nil {
 		return nil, err
 	}
-	return own.Keys, nil
+	keys := slices.Clone(own.Keys)
+	if e.recording() {
+		e.record(Op{Kind: OpSpawn, Module: module, Version: layout, Columns: &own, Keys: slices.Clone(keys)})
+	}
+	return keys, nil
 }
 
 func (e *Engine) checkSpawn(vr *version, c *ecs.Columns) error {
@@ -101,6 +105,7 @@ func (e *Engine) Despawn(module string, keys ...ecs.Key) error {
 		m.keys.release(k)
 		delete(m.pins, k)
 	}
+	e.record(Op{Kind: OpDespawn, Module: module, Keys: slices.Clone(keys)})
 	if err := e.rebalance(m, m.weights, nil); err != nil {
 		m.dirty = true // retried at the next frame boundary
 		e.emit(Event{Kind: EventError, Module: module, Err: err})
@@ -141,6 +146,7 @@ func (e *Engine) Pin(module string, key ecs.Key, version int) error {
 		}
 		return err
 	}
+	e.record(Op{Kind: OpPin, Module: module, Version: version, Keys: []ecs.Key{key}})
 	return nil
 }
 
@@ -165,6 +171,7 @@ func (e *Engine) Unpin(module string, key ecs.Key) error {
 		m.pins[key] = old
 		return err
 	}
+	e.record(Op{Kind: OpUnpin, Module: module, Keys: []ecs.Key{key}})
 	return nil
 }
 
@@ -291,5 +298,6 @@ func (e *Engine) Rollback(module string, target int) error {
 	m.weights = map[int]float64{target: 1}
 	m.dirty = false
 	m.settle(e.now)
+	e.record(Op{Kind: OpRollback, Module: module, Version: target})
 	return nil
 }

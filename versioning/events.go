@@ -79,6 +79,10 @@ type Event struct {
 	Served bool
 	// Reloaded (rollback) reports whether the target had to be loaded again.
 	Reloaded bool
+	// Tolerated (rollback) reports that the module's FailurePolicy tolerated
+	// the failure: the version keeps its traffic, and its entities return to
+	// it at the next frame boundary.
+	Tolerated bool
 	// Lost (rollback) is how many of the entities were removed from the
 	// module because their state could not be restored (non-finite, with no
 	// backup to restore it from).
@@ -132,6 +136,11 @@ func (e *Engine) dispatch(evs []Event) {
 	if len(evs) == 0 {
 		return
 	}
+	if lg := e.cfg.logger; lg != nil {
+		for i := range evs {
+			logEvent(lg, &evs[i])
+		}
+	}
 	e.lmu.Lock()
 	ls := slices.Clone(e.listeners)
 	e.lmu.Unlock()
@@ -146,6 +155,9 @@ func (e *Engine) dispatch(evs []Event) {
 		}
 	}
 	for _, ev := range panics {
+		if lg := e.cfg.logger; lg != nil {
+			logEvent(lg, &ev)
+		}
 		for _, l := range ls {
 			_ = protect(func() error { l.fn(ev); return nil })
 		}

@@ -30,6 +30,7 @@ func (e *Engine) Load(module string, version int) error {
 		vr.failed = failed
 		return err
 	}
+	e.record(Op{Kind: OpLoad, Module: module, Version: version})
 	return nil
 }
 
@@ -185,6 +186,7 @@ func (e *Engine) Unload(module string, version int) error {
 		return []int{version}, err
 	}, func() []Event {
 		e.drop(e.modules[module], version)
+		e.record(Op{Kind: OpUnload, Module: module, Version: version})
 		return nil
 	})
 }
@@ -259,7 +261,11 @@ func (e *Engine) Reload(module string, version int) error {
 	if err != nil {
 		return err
 	}
-	return e.reload(m, vr)
+	if err := e.reload(m, vr); err != nil {
+		return err
+	}
+	e.record(Op{Kind: OpReload, Module: module, Version: version})
+	return nil
 }
 
 func (e *Engine) reload(m *module, vr *version) error {
@@ -370,6 +376,7 @@ func (e *Engine) collect(d gcItem) {
 			runtime.ReadMemStats(&before)
 		}
 		e.drop(m, d.version)
+		e.record(Op{Kind: OpGC, Module: d.module, Version: d.version})
 		l = nil
 		var freed int64
 		if e.cfg.measureGC {

@@ -89,6 +89,11 @@ type VersionMetrics struct {
 	// IsolationViolations counts frames in which this version's step changed
 	// another version's data (only with WithIsolationCheck).
 	IsolationViolations int
+	// SoftErrors counts the soft errors its systems reported
+	// ([ecs.View.ReportSoftErrors]); EntitySteps the entity-steps it served
+	// (the sum over its successful frames of the entities it stepped), the
+	// denominator of a per-entity error rate.
+	SoftErrors, EntitySteps uint64
 	// Custom holds the metrics the version's logic reported after its last
 	// step (MetricsReporter).
 	Custom map[string]float64
@@ -154,6 +159,7 @@ func (e *Engine) versionMetrics(m *module, vr *version) VersionMetrics {
 	vm.MeanBackup = mean(l.stats.backupTime, l.stats.backups)
 	vm.MeanCheck = mean(l.stats.checkTime, l.stats.checks)
 	vm.IsolationViolations = l.stats.violations
+	vm.SoftErrors, vm.EntitySteps = l.soft, l.served
 	if len(l.custom) > 0 {
 		vm.Custom = maps.Clone(l.custom)
 	}

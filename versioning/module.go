@@ -28,11 +28,16 @@ type module struct {
 	stage    []*ecs.Columns
 	scratch  map[*ecs.Layout]*ecs.World // worlds for serving rolled-back entities
 	overhead int                        // memory of the key table, staging and scratch
+	policy   FailurePolicy
+	inject   []injection // failures to inject in the next frame
+	cmds     []command   // entity commands for the next frame boundary
+	commands map[string]CommandFunc
+	last     []FrameStat // what the last frame did, per stepped version
 }
 
 func newModule(name string) *module {
 	return &module{name: name, versions: map[int]*version{}, weights: map[int]float64{},
-		pins: map[ecs.Key]int{}, scratch: map[*ecs.Layout]*ecs.World{}}
+		pins: map[ecs.Key]int{}, scratch: map[*ecs.Layout]*ecs.World{}, commands: map[string]CommandFunc{}}
 }
 
 // version is one registered version.
@@ -67,6 +72,9 @@ type loaded struct {
 	memEpoch   uint64             // the world epoch memWorld was measured at
 	memBackup  int                // the backup's memory
 	customNext map[string]float64 // filled by the next step, then swapped with custom
+	steps      stepLog            // recent steps, for the failure policy
+	soft       uint64             // soft errors reported, in all
+	served     uint64             // entity-steps served, in all
 }
 
 // state is a version's current State.

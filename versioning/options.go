@@ -2,6 +2,7 @@ package versioning
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -9,12 +10,15 @@ import (
 type Option func(*config) error
 
 type config struct {
-	backupEvery int
-	checks      bool
-	budget      time.Duration
-	clock       func() time.Duration
-	measureGC   bool
-	isolation   bool
+	backupEvery   int
+	checks        bool
+	budget        time.Duration
+	clock         func() time.Duration
+	measureGC     bool
+	isolation     bool
+	recorder      Recorder
+	logger        *slog.Logger
+	checksumEvery int
 }
 
 func defaultConfig() config {

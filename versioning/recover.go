@@ -12,18 +12,20 @@ import (
 
 // failure is a version that failed its step in this frame.
 type failure struct {
-	n       int
-	err     error
-	started time.Duration // wall time the failing step started
+	n         int
+	err       error
+	started   time.Duration // wall time the failing step started
+	tolerated bool          // the module's failure policy tolerates it
 }
 
 // origin is a version whose entities a rescue holds, and why they left it.
 type origin struct {
-	n        int
-	err      error
-	started  time.Duration // wall time its failing step started
-	entities int
-	lost     int
+	n         int
+	err       error
+	started   time.Duration // wall time its failing step started
+	entities  int
+	lost      int
+	tolerated bool // the version keeps its traffic
 }
 
 // rescue is a set of entities to be served by another version this frame,
@@ -49,7 +51,10 @@ func (e *Engine) recoverFailures(m *module, fails []failure, dt float32) {
 	for _, f := range fails {
 		work = append(work, e.restore(m, f))
 	}
-	missed := false
+	missed, tolerated := false, false
+	for _, f := range fails {
+		tolerated = tolerated || f.tolerated
+	}
 	for len(work) > 0 {
 		byTarget := map[int][]*rescue{}
 		for _, r := range work {
@@ -76,6 +81,12 @@ func (e *Engine) recoverFailures(m *module, fails []failure, dt float32) {
 	}
 	// Re-apply the split once every failure is recovered: targets now carry
 	// the failed versions' weight, and rounding may call for a move or two.
+	// Entities of a tolerated failure return to their version at the next
+	// frame boundary.
+	if tolerated {
+		m.dirty = true
+		return
+	}
 	if err := e.rebalance(m, m.weights, nil); err != nil {
 		m.dirty = true
 		e.emit(Event{Kind: EventError, Module: m.name, Err: err})
@@ -98,7 +109,7 @@ func (e *Engine) restore(m *module, f failure) *rescue {
 	l.world.RemoveAll()
 	l.backup.Clear()
 	lost := e.dropNonFinite(m, r.cols)
-	r.origins = []origin{{n: f.n, err: f.err, started: f.started, entities: r.cols.Len(), lost: lost}}
+	r.origins = []origin{{n: f.n, err: f.err, started: f.started, entities: r.cols.Len(), lost: lost, tolerated: f.tolerated}}
 	return r
 }
 
@@ -151,8 +162,8 @@ func (e *Engine) putBack(m *module, r *rescue, why error) {
 	now := e.cfg.clock()
 	for _, o := range r.origins {
 		ev := Event{Kind: EventRollback, Module: m.name, Version: o.n, From: o.n, Entities: o.entities,
-			Lost: o.lost, Err: errors.Join(o.err, why), Duration: now - r.t0, Downtime: now - o.started}
-		if o.n != r.from {
+			Lost: o.lost, Err: errors.Join(o.err, why), Duration: now - r.t0, Downtime: now - o.started, Tolerated: o.tolerated}
+		if o.n != r.from && !o.tolerated {
 			e.markFailed(m, o.n, o.err, r.from)
 			ev.To = r.from
 		}
@@ -194,6 +205,9 @@ func (e *Engine) serveRescues(m *module, t int, rs []*rescue, dt float32) (*resc
 		return nil, false
 	}
 	served, err := e.serve(m, t, vr.l, in, dt)
+	if err != nil {
+		e.record(Op{Kind: OpFailure, Module: m.name, Version: t, Phase: PhaseServe, Cause: failureCause(err), Err: err})
+	}
 	if err != nil && !served {
 		// t failed while serving: it and everything it held go on.
 		next := &rescue{from: t, cols: in, t0: e.cfg.clock()}
@@ -207,10 +221,12 @@ func (e *Engine) serveRescues(m *module, t int, rs []*rescue, dt float32) (*resc
 	now := e.cfg.clock()
 	for _, r := range moved {
 		for _, o := range r.origins {
-			e.markFailed(m, o.n, o.err, t)
+			if !o.tolerated {
+				e.markFailed(m, o.n, o.err, t)
+			}
 			e.emit(Event{Kind: EventRollback, Module: m.name, Version: o.n, From: o.n, To: t,
 				Entities: o.entities, Lost: o.lost, Reloaded: reloaded, Served: err == nil, Err: o.err,
-				Duration: now - r.t0, Downtime: now - o.started})
+				Duration: now - r.t0, Downtime: now - o.started, Tolerated: o.tolerated})
 		}
 	}
 	if err != nil {
@@ -257,6 +273,9 @@ func (e *Engine) serve(m *module, t int, tl *loaded, in *ecs.Columns, dt float32
 		e.stepOnly(&r, dt, in.Keys)
 		return nil
 	})
+	if r.err == nil {
+		r.err = m.injected(t, PhaseServe)
+	}
 	if r.err != nil {
 		w.RemoveAll()
 		tl.backup.Clear()

@@ -288,7 +288,11 @@ func (e *Engine) SetSplit(module string, weights map[int]float64) error {
 	if err != nil {
 		return err
 	}
-	return e.rebalance(m, ws, nil)
+	if err := e.rebalance(m, ws, nil); err != nil {
+		return err
+	}
+	e.record(Op{Kind: OpSetSplit, Module: module, Weights: cloneWeights(weights)})
+	return nil
 }
 
 // Plan is the dry run of a split ([Engine.PlanSplit]).

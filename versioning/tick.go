@@ -32,6 +32,7 @@ func (e *Engine) Tick(dt time.Duration) error {
 		e.end()
 		return fmt.Errorf("%w: %v would overflow the simulated clock at %v", ErrBadDelta, dt, e.now)
 	}
+	e.record(Op{Kind: OpTick, Dt: dt})
 	e.now += dt
 	e.frame++
 	sec := float32(dt.Seconds())
@@ -41,9 +42,12 @@ func (e *Engine) Tick(dt time.Duration) error {
 				e.emit(Event{Kind: EventError, Module: m.name, Err: err})
 			}
 		}
+		e.applyCommands(m)
 		e.stepModule(m, sec)
+		m.inject = m.inject[:0]
 		m.settle(e.now)
 	}
+	e.recordChecksums()
 	due := e.gcDue()
 	e.end()
 	for _, d := range due {
@@ -65,6 +69,7 @@ type stepResult struct {
 	check   time.Duration // wall time of the state check
 	checked bool
 	memory  int
+	soft    int   // soft errors its systems reported
 	victims []int // versions whose data changed while this one stepped
 }
 
@@ -72,6 +77,7 @@ type stepResult struct {
 // recovers the failures.
 func (e *Engine) stepModule(m *module, dt float32) {
 	m.frames++
+	m.last = m.last[:0]
 	var res []stepResult
 	for _, n := range m.loadedNums() {
 		if l := m.versions[n].l; l.world.Len() > 0 {
@@ -103,20 +109,44 @@ func (e *Engine) stepModule(m *module, dt float32) {
 			r.l.stats.violations++
 			e.emit(Event{Kind: EventIsolation, Module: m.name, Version: r.n, From: o})
 		}
-		r.l.stats.recordCosts(r)
-		r.l.memLogic = r.memory
-		r.l.custom, r.l.customNext = r.l.customNext, r.l.custom
-		if r.err != nil {
-			r.l.stats.errors++
-			fails = append(fails, failure{n: r.n, started: r.started,
-				err: &StepError{Module: m.name, Version: r.n, System: r.sys, Err: r.err}})
+		if r.err == nil {
+			r.err = m.injected(r.n, PhaseStep)
+		}
+		f := e.account(m, r)
+		if r.err == nil {
 			continue
 		}
-		r.l.stats.record(r.took)
+		f.err = &StepError{Module: m.name, Version: r.n, System: r.sys, Err: r.err}
+		e.record(Op{Kind: OpFailure, Module: m.name, Version: r.n, Phase: PhaseStep, Cause: failureCause(r.err), Err: f.err})
+		fails = append(fails, f)
 	}
 	if len(fails) > 0 {
 		e.recoverFailures(m, fails, dt)
 	}
+}
+
+// account records a step's costs, reports and outcome in the version's
+// stats, the failure policy's log and the module's last-frame stats. For a
+// failed step it returns the failure, with whether the policy tolerates it.
+func (e *Engine) account(m *module, r *stepResult) failure {
+	l := r.l
+	l.stats.recordCosts(r)
+	l.memLogic = r.memory
+	l.soft += uint64(r.soft)
+	st := FrameStat{Version: r.n, Entities: l.world.Len(), Step: r.took, SoftErrors: r.soft, Failed: r.err != nil}
+	f := failure{n: r.n, started: r.started}
+	l.steps.add(e.now, m.policy.withDefaults().Window, r.err != nil)
+	if r.err != nil {
+		l.stats.errors++
+		f.tolerated = m.policy.tolerates(&l.steps)
+		st.Tolerated = f.tolerated
+	} else {
+		l.custom, l.customNext = l.customNext, l.custom
+		l.stats.record(r.took)
+		l.served += uint64(st.Entities)
+	}
+	m.last = append(m.last, st)
+	return f
 }
 
 // stepVersion backs up, steps and checks one version. It runs with the read
@@ -124,6 +154,7 @@ func (e *Engine) stepModule(m *module, dt float32) {
 func (e *Engine) stepVersion(r *stepResult, dt float32) {
 	e.backupIfDue(r.l, r)
 	e.stepOnly(r, dt, backupKeys(r.l))
+	r.soft = r.l.world.TakeSoftErrors()
 	if r.err == nil {
 		r.err = report(r.l, &r.memory)
 	}

@@ -1,0 +1,195 @@
+package versioning
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/grove-engine/grove/ecs"
+)
+
+// ErrBadSnapshot is wrapped by [Engine.Restore]'s errors: a snapshot that
+// does not fit the engine (modules, versions, layouts) or is inconsistent
+// (duplicate or dead keys, pins or weights naming unloaded versions).
+var ErrBadSnapshot = errors.New("versioning: bad snapshot")
+
+// ErrCapture is wrapped by [Engine.Capture]'s errors: a Stateful logic's
+// SaveState failed or panicked.
+var ErrCapture = errors.New("versioning: capture failed")
+
+// Snapshot is everything needed to rebuild an engine at a frame boundary:
+// the simulated time and frame, and every module's state. It holds owned
+// copies; [Engine.CaptureInto] reuses a snapshot's buffers.
+type Snapshot struct {
+	Now     time.Duration
+	Frame   uint64
+	Modules []ModuleSnapshot
+}
+
+// ModuleSnapshot is one module's state.
+type ModuleSnapshot struct {
+	Name     string
+	Deps     []string
+	GCAfter  time.Duration
+	Fallback int
+	Policy   FailurePolicy
+	Weights  map[int]float64
+	Pins     map[ecs.Key]int
+	// Gens is the generation of every key slot; Free lists the free slots
+	// (the last one is reused first).
+	Gens []uint32
+	Free []uint32
+	// Dirty says the split must be re-applied at the next frame boundary.
+	Dirty                bool
+	Frames, Missed, Lost uint64
+	// Commands are the entity commands queued for the next frame boundary.
+	Commands []CommandSnapshot
+	// Versions holds every registered version that is loaded or failed, by
+	// ascending number.
+	Versions []VersionSnapshot
+}
+
+// CommandSnapshot is a queued entity command: SetComponent (Component set)
+// or Command (Name set).
+type CommandSnapshot struct {
+	Key             ecs.Key
+	Component, Name string
+	Payload         []byte
+}
+
+// VersionSnapshot is one version's state.
+type VersionSnapshot struct {
+	Number int
+	Loaded bool
+	// Failed is the failure's message, "" if the version has not failed.
+	Failed string
+	// Columns is the world's state (loaded versions), in the version's
+	// layout, in row order.
+	Columns ecs.Columns
+	// LogicState is the logic's own state (Stateful), if HasLogicState.
+	LogicState    []byte
+	HasLogicState bool
+	// LoadedAt and IdleFrom are simulated times; Idle says whether the GC
+	// clock runs.
+	LoadedAt, IdleFrom time.Duration
+	Idle               bool
+	// SinceBackup, and Backup when the backup cadence is above 1, let a
+	// restored engine take its next backup, and roll back to it, exactly as
+	// the original would.
+	SinceBackup int
+	Backup      *ecs.Columns
+	// The failure policy's log of recent steps.
+	StepTimes   []time.Duration
+	StepFailed  []bool
+	Consecutive int
+}
+
+// Entities is the number of entities in the snapshot.
+func (s *Snapshot) Entities() int {
+	n := 0
+	for i := range s.Modules {
+		for j := range s.Modules[i].Versions {
+			n += s.Modules[i].Versions[j].Columns.Len()
+		}
+	}
+	return n
+}
+
+// Capture returns the engine's state at the current frame boundary.
+// Stateful logic's SaveState runs with the read lock released.
+func (e *Engine) Capture() (*Snapshot, error) {
+	s := &Snapshot{}
+	return s, e.CaptureInto(s)
+}
+
+// CaptureInto is [Engine.Capture] into s, reusing its column buffers: the
+// frame stall of a periodic save is then a copy of the worlds, as cheap as
+// a backup. On error s is left in an unspecified state.
+func (e *Engine) CaptureInto(s *Snapshot) error {
+	e.begin()
+	defer e.end()
+	s.Now, s.Frame = e.now, e.frame
+	old := s.Modules
+	s.Modules = s.Modules[:0]
+	for i, m := range e.order {
+		var ms ModuleSnapshot
+		if i < len(old) {
+			ms = old[i]
+		}
+		if err := e.captureModule(m, &ms); err != nil {
+			return err
+		}
+		s.Modules = append(s.Modules, ms)
+	}
+	return nil
+}
+
+func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
+	oldVersions := ms.Versions
+	*ms = ModuleSnapshot{Name: m.name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback,
+		Policy: m.policy, Weights: maps.Clone(m.weights), Pins: maps.Clone(m.pins), Dirty: m.dirty,
+		Frames: m.frames, Missed: m.missed, Lost: m.lost, Free: slices.Clone(m.keys.free)}
+	ms.Gens = make([]uint32, len(m.keys.slots))
+	for i, sl := range m.keys.slots {
+		ms.Gens[i] = sl.gen
+	}
+	for _, c := range m.cmds {
+		ms.Commands = append(ms.Commands, CommandSnapshot{Key: c.key, Component: c.comp, Name: c.name, Payload: slices.Clone(c.payload)})
+	}
+	byNum := map[int]*VersionSnapshot{}
+	for i := range oldVersions {
+		byNum[oldVersions[i].Number] = &oldVersions[i]
+	}
+	ms.Versions = nil
+	for _, n := range m.nums {
+		vr := m.versions[n]
+		if vr.l == nil && vr.failed == nil {
+			continue
+		}
+		vs := VersionSnapshot{Number: n}
+		if prev := byNum[n]; prev != nil {
+			vs.Columns = prev.Columns // reuse the buffers
+		}
+		if vr.failed != nil {
+			vs.Failed = vr.failed.Error()
+		}
+		if err := e.captureLoaded(m, vr, &vs); err != nil {
+			return err
+		}
+		ms.Versions = append(ms.Versions, vs)
+	}
+	return nil
+}
+
+func (e *Engine) captureLoaded(m *module, vr *version, vs *VersionSnapshot) error {
+	l := vr.l
+	if l == nil {
+		vs.Columns.Reset(vr.layout)
+		return nil
+	}
+	vs.Loaded = true
+	c := l.world.Columns()
+	vs.Columns.Reset(vr.layout)
+	vs.Columns.AppendAll(&c)
+	vs.LoadedAt, vs.IdleFrom, vs.Idle, vs.SinceBackup = l.loadedAt, l.idleFrom, l.idle, l.sinceBak
+	if e.cfg.backupEvery > 1 && l.backup.Valid(l.world) {
+		b := l.backup.Columns().Clone()
+		vs.Backup = &b
+	}
+	vs.StepTimes, vs.StepFailed, vs.Consecutive = slices.Clone(l.steps.at), slices.Clone(l.steps.failed), l.steps.consecutive
+	st, ok := l.logic.(Stateful)
+	if !ok {
+		return nil
+	}
+	err := e.user(func() error {
+		data, err := st.SaveState()
+		vs.LogicState, vs.HasLogicState = data, true
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %s v%d: saving logic state: %w", ErrCapture, m.name, vr.num, err)
+	}
+	return nil
+}
