@@ -16,11 +16,14 @@ func BenchmarkMigrate(b *testing.B) {
 	for _, n := range []int{100000, 1000000} {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			e := engine(b, n, []int{1, 2})
+			// Warm up: both worlds and every buffer have held n entities.
+			must(b, e.SetSplit("game", map[int]float64{2: 1}))
+			must(b, e.SetSplit("game", map[int]float64{1: 1}))
 			b.ReportAllocs()
 			b.ResetTimer()
+			splits := []map[int]float64{{2: 1}, {1: 1}}
 			for i := range b.N {
-				to := 2 - i%2
-				must(b, e.SetSplit("game", map[int]float64{to: 1}))
+				must(b, e.SetSplit("game", splits[i%2]))
 			}
 			perEntity(b, n)
 		})
@@ -157,5 +160,81 @@ func BenchmarkStateCheck(b *testing.B) {
 			}
 			perEntity(b, n)
 		})
+	}
+}
+
+// BenchmarkSpawn spawns n entities as v1 into a fresh engine (v1 loaded,
+// empty): checking the input, assigning keys, routing, and creating the
+// entities in one presized batch. Its floor is BenchmarkFloor's
+// impl=arche-create (target: ≤ 1.5× it).
+func BenchmarkSpawn(b *testing.B) {
+	for _, n := range []int{100000, 1000000} {
+		b.Run(fmt.Sprintf("fresh/n=%d", n), func(b *testing.B) {
+			src := entities(n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				e := engine(b, 0, []int{1})
+				b.StartTimer()
+				if _, err := e.Spawn("game", 1, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perEntity(b, n)
+		})
+	}
+}
+
+// BenchmarkSplit applies a three-way split of n entities from all-v1 to
+// v1/v2/v3 at 20/30/50 (and back), the scenario's phase 5: planning, the
+// moves and the migrations. Target at n=1,000,000: ≤ 25 ms.
+func BenchmarkSplit(b *testing.B) {
+	for _, n := range []int{100000, 1000000} {
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			e := engine(b, n, []int{1, 2, 3})
+			three := map[int]float64{1: 0.2, 2: 0.3, 3: 0.5}
+			one := map[int]float64{1: 1}
+			must(b, e.SetSplit("game", three))
+			must(b, e.SetSplit("game", one))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				must(b, e.SetSplit("game", three))
+				b.StopTimer()
+				must(b, e.SetSplit("game", one))
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/split")
+		})
+	}
+}
+
+// BenchmarkRecover is a failing frame: v2, holding every entity, fails its
+// step (an injected failure, after it ran), and the frame restores its
+// entities from the backup, moves them to v1 and steps them there. Compare
+// with BenchmarkTick's cost of one frame and with the floor's move.
+func BenchmarkRecover(b *testing.B) {
+	for _, n := range []int{100000, 1000000} {
+		for _, target := range []string{"loaded", "unloaded"} {
+			b.Run(fmt.Sprintf("n=%d/target=%s", n, target), func(b *testing.B) {
+				e := engine(b, n, []int{1, 2}, versioning.WithFrameBudget(0))
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					b.StopTimer()
+					must(b, e.Reload("game", 2)) // clears the failure
+					must(b, e.SetSplit("game", map[int]float64{2: 1}))
+					if target == "unloaded" {
+						must(b, e.Unload("game", 1))
+						runtime.GC()
+					}
+					must(b, e.InjectFailure("game", 2, versioning.PhaseStep, nil))
+					b.StartTimer()
+					must(b, e.Tick(frame))
+				}
+				perEntity(b, n)
+			})
+		}
 	}
 }

@@ -46,6 +46,10 @@ func (b *Backup) Invalidate() { b.valid = false }
 // Clear; callers must not modify it.
 func (b *Backup) Columns() *Columns { return &b.cols }
 
+// Forget marks the backup invalid but leaves its columns as they are, for a
+// caller that goes on reading them (until the next Take or Clear).
+func (b *Backup) Forget() { b.valid = false }
+
 // Clear forgets the state, keeping the memory for reuse.
 func (b *Backup) Clear() {
 	b.cols.Reset(b.cols.layout)

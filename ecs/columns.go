@@ -332,7 +332,13 @@ func gather[T any](dst, src []T, rows []int32) []T {
 func gatherBytes(dst, src []byte, size int, rows []int32) []byte {
 	start := len(dst)
 	dst = growBytes(dst, len(rows)*size)
-	out := dst[start:]
+	gatherBytesInto(dst[start:], src, size, rows)
+	return dst
+}
+
+// gatherBytesInto sets element i of out to element rows[i] of src, for
+// size-byte elements.
+func gatherBytesInto(out, src []byte, size int, rows []int32) {
 	switch size {
 	case 1:
 		gatherInto(out, src, rows)
@@ -353,7 +359,6 @@ func gatherBytes(dst, src []byte, size int, rows []int32) []byte {
 			i = j
 		}
 	}
-	return dst
 }
 
 // gatherInto sets out[i] = src[rows[i]], copying runs of consecutive rows

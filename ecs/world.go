@@ -99,7 +99,14 @@ func (w *World) Columns() Columns {
 }
 
 func (w *World) refresh() {
-	c := Columns{layout: w.layout, cols: make([][]byte, len(w.aid)), view: true}
+	// The column table is rewritten in place: views from before a
+	// structural change are invalid anyway, and this keeps moves free of
+	// allocations.
+	cols := w.cols.cols
+	if len(cols) != len(w.aid) {
+		cols = make([][]byte, len(w.aid))
+	}
+	c := Columns{layout: w.layout, cols: cols, view: true}
 	q := w.w.Query(&w.filter)
 	if w.n > 0 && q.Next() {
 		c.Keys = unsafe.Slice((*Key)(q.Get(w.keyID)), w.n)
@@ -143,6 +150,62 @@ func (w *World) Append(src *Columns) error {
 		copy(c.cols[i][old*comp.Size():], src.cols[idx[i]])
 	}
 	return nil
+}
+
+// AppendFrom creates one entity per given row of src (every row, in order,
+// if rows is nil), in one arche batch, and fills their components straight
+// from src: copied where src holds a component with the same layout, set to
+// the world layout's defaults otherwise (the derived migration step of
+// [MigrateRows], fused with the copy, so moving entities costs one pass). It
+// returns the first new row. Rows must be valid indexes of src, and src must
+// not be a view of this world. Keys are copied as they are.
+func (w *World) AppendFrom(src *Columns, rows []int32) int {
+	if rows == nil {
+		return w.AppendRange(src, 0, src.Len())
+	}
+	if len(rows) == 0 {
+		return w.n
+	}
+	old := w.grow(len(rows))
+	w.fill(old, src, rows, 0, len(rows))
+	return old
+}
+
+// AppendRange is [World.AppendFrom] for the rows lo..hi-1 of src.
+func (w *World) AppendRange(src *Columns, lo, hi int) int {
+	if hi <= lo {
+		return w.n
+	}
+	old := w.grow(hi - lo)
+	w.fill(old, src, nil, lo, hi)
+	return old
+}
+
+// fill writes the given rows of src (or, with rows nil, its rows lo..hi-1)
+// into the world's rows from first on, as AppendRows would append them.
+func (w *World) fill(first int, src *Columns, rows []int32, lo, hi int) {
+	n := hi - lo
+	c := w.Columns()
+	if rows == nil {
+		copy(c.Keys[first:first+n], src.Keys[lo:hi])
+	} else {
+		gatherInto(c.Keys[first:first+n], src.Keys, rows)
+	}
+	for i, comp := range w.layout.comps {
+		size := comp.Size()
+		out := c.cols[i][first*size : (first+n)*size]
+		j := src.index(comp)
+		switch {
+		case j < 0 && w.layout.zero:
+			clear(out)
+		case j < 0:
+			fillPattern(out, w.layout.defs[i])
+		case rows == nil:
+			copy(out, src.cols[j][lo*size:hi*size])
+		default:
+			gatherBytesInto(out, src.cols[j], size, rows)
+		}
+	}
 }
 
 // grow creates n entities in one batch and returns the first new row.
@@ -244,6 +307,45 @@ func (w *World) rebuildWithout(rows []int32, n int) {
 	// Cannot fail: scratch has exactly the world's columns.
 	_ = w.Append(&w.scratch)
 	w.scratch.Reset(w.layout)
+}
+
+// RemoveTail removes the last k entities (0 ≤ k ≤ Len; else it returns an
+// error wrapping [ErrBadRows] and changes nothing). Every remaining entity
+// keeps its row. It picks, like [World.RemoveRows], between removing the k
+// one by one (no swaps: they are the tail) and rebuilding the world from its
+// first Len−k rows, a contiguous block.
+func (w *World) RemoveTail(k int) error {
+	n := w.n
+	switch {
+	case k < 0 || k > n:
+		return fmt.Errorf("%w: remove %d of %d", ErrBadRows, k, n)
+	case k == 0:
+		return nil
+	case k == n:
+		w.RemoveAll()
+		return nil
+	case costRemoveOne*k <= costRemoveAll*n+costRecreate*(n-k):
+		w.ents = w.ents[:0]
+		q := w.w.Query(&w.filter)
+		for r := n - k; r < n; r++ {
+			w.ents = append(w.ents, q.EntityAt(r))
+		}
+		q.Close()
+		for i := len(w.ents) - 1; i >= 0; i-- {
+			w.w.RemoveEntity(w.ents[i])
+		}
+		w.n -= k
+	default:
+		c := w.Columns()
+		w.scratch.Reset(w.layout)
+		keep := c.Slice(0, n-k)
+		w.scratch.AppendAll(&keep)
+		w.RemoveAll()
+		_ = w.Append(&w.scratch)
+		w.scratch.Reset(w.layout)
+	}
+	w.epoch = epochs.Add(1)
+	return nil
 }
 
 // RemoveAll removes every entity in one batch operation.

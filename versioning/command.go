@@ -78,7 +78,9 @@ func (e *Engine) setComponent(module string, key ecs.Key, c *ecs.Component, valu
 	}
 	cmd := command{key: key, comp: c.Name(), payload: slices.Clone(value)}
 	m.cmds = append(m.cmds, cmd)
-	e.record(Op{Kind: OpSetComponent, Module: module, Keys: []ecs.Key{key}, Component: cmd.comp, Value: slices.Clone(value)})
+	if e.recording() {
+		e.record(Op{Kind: OpSetComponent, Module: module, Keys: []ecs.Key{key}, Component: cmd.comp, Value: slices.Clone(value)})
+	}
 	return nil
 }
 
@@ -123,7 +125,9 @@ func (e *Engine) Command(module string, key ecs.Key, name string, payload []byte
 		return fmt.Errorf("%w: unknown command %q", ErrBadCommand, name)
 	}
 	m.cmds = append(m.cmds, command{key: key, name: name, payload: slices.Clone(payload)})
-	e.record(Op{Kind: OpCommand, Module: module, Keys: []ecs.Key{key}, Name: name, Value: slices.Clone(payload)})
+	if e.recording() {
+		e.record(Op{Kind: OpCommand, Module: module, Keys: []ecs.Key{key}, Name: name, Value: slices.Clone(payload)})
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
@@ -35,9 +36,10 @@ type Engine struct {
 	order   []*module
 	pending []Event
 
-	lmu       sync.Mutex
-	listeners []listener
-	nextID    int
+	lmu        sync.Mutex
+	listeners  []listener
+	nextID     int
+	nlisteners atomic.Int32
 }
 
 // New creates an engine.
@@ -64,10 +66,18 @@ func (e *Engine) begin() {
 // collected meanwhile.
 func (e *Engine) end() {
 	ev := e.pending
-	e.pending = nil
+	quiet := e.cfg.logger == nil && e.nlisteners.Load() == 0
+	if quiet {
+		clear(ev)
+		e.pending = ev[:0] // nobody to tell: keep the memory
+	} else {
+		e.pending = nil
+	}
 	e.mu.Unlock()
 	e.ctl.Unlock()
-	e.dispatch(ev)
+	if !quiet {
+		e.dispatch(ev)
+	}
 }
 
 // user runs user code with the read lock released (ctl stays held), turning
@@ -125,7 +135,9 @@ func (e *Engine) AddModule(name string, opts ...ModuleOption) error {
 	}
 	e.modules[name] = m
 	e.order = append(e.order, m)
-	e.record(Op{Kind: OpAddModule, Module: name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback, Policy: m.policy})
+	if e.recording() {
+		e.record(Op{Kind: OpAddModule, Module: name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback, Policy: m.policy})
+	}
 	return nil
 }
 
@@ -168,14 +180,14 @@ func (e *Engine) RemoveModule(name string) error {
 		if err := e.checkDependents(name); err != nil {
 			return nil, nil, err
 		}
-		return m, m.loadedNums(), nil
+		return m, slices.Clone(m.loadedNums()), nil
 	}
 	return e.unloadHandshake(name, func() ([]int, error) {
 		_, nums, err := check()
 		return nums, err
 	}, func() []Event {
 		m, _, _ := check()
-		for _, n := range m.loadedNums() {
+		for _, n := range slices.Clone(m.loadedNums()) {
 			e.drop(m, n)
 		}
 		delete(e.modules, name)
@@ -218,6 +230,7 @@ func (e *Engine) Register(module string, v Version) error {
 		return err
 	}
 	m.versions[num] = &version{v: v, num: num, layout: layout, migs: migs}
+	m.paths = nil // a new version may open shorter paths
 	m.nums = append(m.nums, num)
 	slices.Sort(m.nums)
 	e.record(Op{Kind: OpRegister, Module: module, Version: num})
@@ -245,7 +258,7 @@ func (e *Engine) Loaded(module string) ([]int, error) {
 	e.read(func() {
 		var m *mod
 		if m, err = e.module(module); err == nil {
-			out = m.loadedNums()
+			out = slices.Clone(m.loadedNums())
 		}
 	})
 	return out, err

@@ -38,16 +38,38 @@ func (e *Engine) Spawn(module string, layout int, c *ecs.Columns) ([]ecs.Key, er
 	if c.Len() == 0 {
 		return []ecs.Key{}, nil
 	}
-	own := c.Clone()
-	copy(own.Keys, m.keys.peek(own.Len()))
-	if err := e.rebalance(m, m.weights, &spawnBatch{layout: layout, cols: &own}); err != nil {
+	// The caller's columns with the keys the entities will get: moved
+	// straight into the target worlds, never copied in between.
+	in := *c
+	in.Keys = m.keys.peek(c.Len())
+	m.presize(in.Len())
+	if err := e.rebalance(m, m.weights, &spawnBatch{layout: layout, cols: &in}); err != nil {
 		return nil, err
 	}
-	keys := slices.Clone(own.Keys)
 	if e.recording() {
-		e.record(Op{Kind: OpSpawn, Module: module, Version: layout, Columns: &own, Keys: slices.Clone(keys)})
+		rec := in.Clone()
+		e.record(Op{Kind: OpSpawn, Module: module, Version: layout, Columns: &rec, Keys: slices.Clone(in.Keys)})
 	}
-	return keys, nil
+	return in.Keys, nil
+}
+
+// presize replaces the empty worlds of versions with traffic by worlds
+// sized for their share of n new entities, so a large spawn into fresh
+// worlds is one batch creation with no growth copies.
+func (m *module) presize(n int) {
+	const least = 4096 // below this, growing costs nothing worth a new world
+	for v, w := range m.weights {
+		l := m.versions[v].l
+		need := int(w*float64(n)) + 1
+		if l.world.Len() > 0 || need < least {
+			continue
+		}
+		if nw, err := ecs.NewWorld(l.world.Layout(), need); err == nil {
+			nw.SetRunner(l.world.View().Runner())
+			l.world = nw
+			l.backup.Clear()
+		}
+	}
 }
 
 func (e *Engine) checkSpawn(vr *version, c *ecs.Columns) error {
@@ -105,7 +127,9 @@ func (e *Engine) Despawn(module string, keys ...ecs.Key) error {
 		m.keys.release(k)
 		delete(m.pins, k)
 	}
-	e.record(Op{Kind: OpDespawn, Module: module, Keys: slices.Clone(keys)})
+	if e.recording() {
+		e.record(Op{Kind: OpDespawn, Module: module, Keys: slices.Clone(keys)})
+	}
 	if err := e.rebalance(m, m.weights, nil); err != nil {
 		m.dirty = true // retried at the next frame boundary
 		e.emit(Event{Kind: EventError, Module: module, Err: err})
@@ -242,8 +266,8 @@ func (e *Engine) Rollback(module string, target int) error {
 	t0 := e.cfg.clock()
 	mark := len(e.pending)
 	reloaded := false
+	failed := vr.failed
 	if vr.l == nil {
-		failed := vr.failed
 		vr.failed = nil
 		if _, err = e.load(m, target, m.keys.live); err != nil {
 			vr.failed = failed
@@ -251,53 +275,102 @@ func (e *Engine) Rollback(module string, target int) error {
 		}
 		reloaded = true
 	}
-	staged := map[int]*ecs.Columns{}
-	err = e.user(func() error {
-		for _, n := range m.loadedNums() {
-			l := m.versions[n].l
-			if n == target || l.world.Len() == 0 {
-				continue
-			}
-			src := l.world.Columns()
-			if l.backup.Valid(l.world) {
-				src = *l.backup.Columns()
-			}
-			c := &ecs.Columns{}
-			c.Reset(vr.layout)
-			if err := m.migrateInto(c, &src, n, target, 0, e.cfg.checks); err != nil {
-				return err
-			}
-			staged[n] = c
-		}
-		return nil
-	})
+	parts, err := e.stageRollback(m, vr, target)
 	if err != nil {
 		if reloaded {
 			e.drop(m, target)
 			e.pending = e.pending[:mark]
+			// Fix (tests: TestManualRollbackToCollectedFailedVersionKeepsFailure):
+			// a failed call changes nothing, so a target that had failed
+			// (and been collected) stays failed.
+			vr.failed = failed
 		}
 		return err
 	}
-	for _, n := range slices.Sorted(maps.Keys(staged)) {
-		c := staged[n]
-		l := m.versions[n].l
+	tw := vr.l.world
+	for _, p := range parts {
+		l := m.versions[p.n].l
+		var first, count int
+		if p.staged != nil {
+			first, count = tw.Len(), p.staged.Len()
+			_ = tw.Append(p.staged)
+			p.staged.Reset(p.staged.Layout())
+		} else {
+			src := p.source(l)
+			first, count = tw.AppendFrom(&src, nil), src.Len()
+		}
+		m.keys.place(tw.Columns().Keys[first:first+count], target, first)
 		l.world.RemoveAll()
 		l.backup.Clear()
-		first := vr.l.world.Len()
-		_ = vr.l.world.Append(c)
-		m.keys.place(c.Keys, target, first)
-		e.emit(Event{Kind: EventRollback, Module: module, Version: n, From: n, To: target,
-			Entities: c.Len(), Reloaded: reloaded, Duration: e.cfg.clock() - t0})
-		c.Reset(c.Layout())
+		e.emit(Event{Kind: EventRollback, Module: module, Version: p.n, From: p.n, To: target,
+			Entities: count, Reloaded: reloaded, Duration: e.cfg.clock() - t0})
 	}
 	for k, p := range m.pins {
 		if p != target {
 			delete(m.pins, k)
 		}
 	}
-	m.weights = map[int]float64{target: 1}
+	if m.next == nil {
+		m.next = map[int]float64{}
+	}
+	clear(m.next)
+	m.next[target] = 1
+	m.setWeights(m.next)
 	m.dirty = false
 	m.settle(e.now)
 	e.record(Op{Kind: OpRollback, Module: module, Version: target})
 	return nil
+}
+
+// rollbackPart is one version's entities in a rollback by hand: converted
+// into a staging buffer when the path needs it, else moved straight from
+// the backup (or the world) at commit.
+type rollbackPart struct {
+	n      int
+	backup bool
+	staged *ecs.Columns
+}
+
+// source is the state the part's entities are restored from.
+func (p *rollbackPart) source(l *loaded) ecs.Columns {
+	if p.backup {
+		return *l.backup.Columns()
+	}
+	return l.world.Columns()
+}
+
+// stageRollback lists the versions whose entities go to target and converts
+// those whose migration path needs a Convert function or several steps.
+// Nothing in the engine changes.
+func (e *Engine) stageRollback(m *module, vr *version, target int) ([]rollbackPart, error) {
+	parts := m.parts[:0]
+	defer func() { m.parts = parts[:0] }()
+	for _, n := range m.loadedNums() {
+		l := m.versions[n].l
+		if n == target || l.world.Len() == 0 {
+			continue
+		}
+		p := rollbackPart{n: n, backup: l.backup.Valid(l.world)}
+		path, err := m.migrationPath(n, target)
+		if err != nil {
+			return nil, err
+		}
+		if len(path) > 1 || (len(path) == 1 && path[0].convert != nil) {
+			p.staged = m.stageBuf(len(parts), vr.layout)
+		}
+		parts = append(parts, p)
+	}
+	return parts, e.user(func() error {
+		for i := range parts {
+			p := &parts[i]
+			if p.staged == nil {
+				continue
+			}
+			src := p.source(m.versions[p.n].l)
+			if err := m.migrateInto(p.staged, &src, p.n, target, len(parts), e.cfg.checks); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

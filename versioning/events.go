@@ -125,10 +125,12 @@ func (e *Engine) Subscribe(l Listener) (unsubscribe func()) {
 	id := e.nextID
 	e.nextID++
 	e.listeners = append(e.listeners, listener{id, l})
+	e.nlisteners.Store(int32(len(e.listeners)))
 	return func() {
 		e.lmu.Lock()
 		defer e.lmu.Unlock()
 		e.listeners = slices.DeleteFunc(e.listeners, func(x listener) bool { return x.id == id })
+		e.nlisteners.Store(int32(len(e.listeners)))
 	}
 }
 

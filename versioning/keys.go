@@ -2,6 +2,7 @@ package versioning
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/grove-engine/grove/ecs"
 )
@@ -25,25 +26,31 @@ type slot struct {
 // peek returns the keys the next n spawned entities will get, without
 // taking them.
 func (t *keyTable) peek(n int) []ecs.Key {
-	keys := make([]ecs.Key, 0, n)
-	for i := len(t.free) - 1; i >= 0 && len(keys) < n; i-- {
-		idx := t.free[i]
-		keys = append(keys, ecs.NewKey(idx, t.slots[idx].gen))
+	keys := make([]ecs.Key, n)
+	reuse := min(n, len(t.free))
+	for i := range reuse {
+		idx := t.free[len(t.free)-1-i]
+		keys[i] = ecs.NewKey(idx, t.slots[idx].gen)
 	}
-	for next := len(t.slots); len(keys) < n; next++ {
-		keys = append(keys, ecs.NewKey(uint32(next), 1))
+	next := uint32(len(t.slots))
+	fresh := keys[reuse:]
+	for i := range fresh {
+		fresh[i] = ecs.NewKey(next+uint32(i), 1)
 	}
 	return keys
 }
 
-// take marks the keys peek returned as live.
+// take marks the keys peek returned as live: the first ones reuse free
+// slots, the rest are new slots, appended in one go.
 func (t *keyTable) take(keys []ecs.Key) {
-	for _, k := range keys {
-		idx := k.Index()
-		if int(idx) < len(t.slots) {
-			t.free = t.free[:len(t.free)-1]
-		} else {
-			t.slots = append(t.slots, slot{gen: k.Gen()})
+	reuse := min(len(keys), len(t.free))
+	t.free = t.free[:len(t.free)-reuse]
+	if fresh := keys[reuse:]; len(fresh) > 0 {
+		old := len(t.slots)
+		t.slots = slices.Grow(t.slots, len(fresh))[:old+len(fresh)]
+		s := t.slots[old:]
+		for i, k := range fresh {
+			s[i] = slot{gen: k.Gen()}
 		}
 	}
 	t.live += len(keys)

@@ -66,6 +66,8 @@ func (e *Engine) load(m *module, n, capacity int) (*loaded, error) {
 	l.loadTime = e.cfg.clock() - t0
 	l.loadedAt = e.now
 	vr.l = l
+	m.relist()
+	m.measure()
 	if len(m.weights) == 0 && vr.failed == nil {
 		m.weights[n] = 1
 		m.dirty = true
@@ -130,6 +132,7 @@ func (e *Engine) drop(m *module, n int) {
 	vr := m.versions[n]
 	l := vr.l
 	vr.l = nil
+	m.relist()
 	delete(m.weights, n)
 	for k, p := range m.pins {
 		if p == n {
@@ -369,6 +372,7 @@ func (e *Engine) collect(d gcItem) {
 		l := m.versions[d.version].l
 		t0 := e.cfg.clock()
 		idle := e.now - l.idleFrom
+		m.measure()
 		held := int64(l.memoryBytes())
 		var before, after runtime.MemStats
 		if e.cfg.measureGC {

@@ -177,15 +177,22 @@ func (l *loaded) memoryBytes() int {
 // called with both locks held.
 func (m *module) settle(now time.Duration) {
 	m.refreshIdle(now)
-	for _, n := range m.nums {
+	for _, n := range m.loadedNums() {
 		l := m.versions[n].l
-		if l == nil {
-			continue
-		}
-		if ep := l.world.Epoch(); ep != l.memEpoch {
-			l.memWorld, l.memEpoch = l.world.MemoryBytes(), ep
-		}
 		l.memBackup = l.backup.MemoryBytes()
 	}
 	m.overhead = m.stageBytes()
+}
+
+// measure re-measures the memory of the worlds whose structure changed
+// since they were last measured (arche's statistics allocate, so this runs
+// once per frame at most, not after every move). The caller holds both
+// locks, and no system is running.
+func (m *module) measure() {
+	for _, n := range m.loadedNums() {
+		l := m.versions[n].l
+		if ep := l.world.Epoch(); ep != l.memEpoch {
+			l.memWorld, l.memEpoch = l.world.MemoryBytes(), ep
+		}
+	}
 }

@@ -33,6 +33,13 @@ type module struct {
 	cmds     []command   // entity commands for the next frame boundary
 	commands map[string]CommandFunc
 	last     []FrameStat // what the last frame did, per stepped version
+	// loadedList is the loaded version numbers, ascending (see relist).
+	loadedList []int
+	pl         *plan                 // the routing plan, reused
+	spare      map[int]float64       // the previous weights' map, reused
+	next       map[int]float64       // the weights being checked, reused
+	paths      map[[2]int]pathResult // migration paths; reset when a version registers
+	parts      []rollbackPart        // a rollback's parts, reused
 }
 
 func newModule(name string) *module {
@@ -94,15 +101,21 @@ func (m *module) state(vr *version) State {
 	return StateIdle
 }
 
-// loadedNums returns the loaded version numbers in ascending order.
-func (m *module) loadedNums() []int {
-	var out []int
+// loadedNums returns the loaded version numbers in ascending order. The
+// slice is shared: callers must not modify it, nor keep it across a load or
+// an unload.
+func (m *module) loadedNums() []int { return m.loadedList }
+
+// relist recomputes loadedNums after a version was loaded or dropped. The
+// caller holds both locks.
+func (m *module) relist() {
+	out := make([]int, 0, len(m.nums))
 	for _, n := range m.nums {
 		if m.versions[n].l != nil {
 			out = append(out, n)
 		}
 	}
-	return out
+	m.loadedList = out
 }
 
 // loadedOf returns version n's instance, or nil.
@@ -181,6 +194,25 @@ func (m *module) migrationPath(from, to int) ([]step, error) {
 	if from == to {
 		return nil, nil
 	}
+	if p, ok := m.paths[[2]int{from, to}]; ok {
+		return p.steps, p.err
+	}
+	steps, err := m.findPath(from, to)
+	if m.paths == nil {
+		m.paths = map[[2]int]pathResult{}
+	}
+	m.paths[[2]int{from, to}] = pathResult{steps, err}
+	return steps, err
+}
+
+// pathResult is a cached migrationPath result.
+type pathResult struct {
+	steps []step
+	err   error
+}
+
+// findPath is migrationPath without the cache.
+func (m *module) findPath(from, to int) ([]step, error) {
 	edges := map[int][]step{}
 	for _, n := range m.nums {
 		for _, mg := range m.versions[n].migs {
@@ -244,7 +276,7 @@ func (m *module) migrateInto(dst, src *ecs.Columns, from, to, tmp int, check boo
 			out = m.stageBuf(tmp+i, s.to.layout)
 		}
 		start := out.Len()
-		if err := ecs.MigrateRows(out, cur, s.convert); err != nil {
+		if err := ecs.MigrateRows(out, cur, guarded(s.convert)); err != nil {
 			return &MigrationError{Module: m.name, From: s.from.num, To: s.to.num, Err: err}
 		}
 		if check && s.convert != nil {
@@ -257,6 +289,20 @@ func (m *module) migrateInto(dst, src *ecs.Columns, from, to, tmp int, check boo
 		cur = out
 	}
 	return nil
+}
+
+// guarded wraps a migration's Convert function so that a panic in it comes
+// back as a *PanicError, which wraps ErrPanic and the panic value if it is
+// an error. Fix (test: TestUserCodePanicsDoNotEscape): ecs.MigrateRows
+// recovers panics itself, but only as text, so the error lost ErrPanic and
+// the value.
+func guarded(convert func(src, dst *ecs.Columns) error) func(src, dst *ecs.Columns) error {
+	if convert == nil {
+		return nil
+	}
+	return func(src, dst *ecs.Columns) error {
+		return protect(func() error { return convert(src, dst) })
+	}
 }
 
 // checkFinite scans rows [from, Len) of c for a non-finite value; it

@@ -98,16 +98,22 @@ func (e *Engine) recoverFailures(m *module, fails []failure, dt float32) {
 // there is no valid backup).
 func (e *Engine) restore(m *module, f failure) *rescue {
 	l := m.versions[f.n].l
-	r := &rescue{from: f.n, cols: &ecs.Columns{}, t0: e.cfg.clock()}
-	r.cols.Reset(l.world.Layout())
+	r := &rescue{from: f.n, t0: e.cfg.clock()}
 	if l.backup.Valid(l.world) {
-		r.cols.AppendAll(l.backup.Columns())
+		// The backup is the rescue: it is the version's own buffer, not
+		// touched again until the version steps again (it has no entities
+		// until then), so nothing is copied here.
+		r.cols = l.backup.Columns()
+		l.world.RemoveAll()
+		l.backup.Forget()
 	} else {
+		r.cols = &ecs.Columns{}
+		r.cols.Reset(l.world.Layout())
 		c := l.world.Columns()
 		r.cols.AppendAll(&c)
+		l.world.RemoveAll()
+		l.backup.Clear()
 	}
-	l.world.RemoveAll()
-	l.backup.Clear()
 	lost := e.dropNonFinite(m, r.cols)
 	r.origins = []origin{{n: f.n, err: f.err, started: f.started, entities: r.cols.Len(), lost: lost, tolerated: f.tolerated}}
 	return r
@@ -191,28 +197,29 @@ func (e *Engine) serveRescues(m *module, t int, rs []*rescue, dt float32) (*resc
 		}
 		reloaded = true
 	}
-	in := &ecs.Columns{}
-	in.Reset(vr.layout)
 	var moved []*rescue
+	var parts []*ecs.Columns
 	for _, r := range rs {
-		if err := m.migrateInto(in, r.cols, r.from, t, 0, e.cfg.checks); err != nil {
+		part, err := e.convertRescue(m, r, t)
+		if err != nil {
 			e.putBack(m, r, err)
 			continue
 		}
 		moved = append(moved, r)
+		parts = append(parts, part)
 	}
 	if len(moved) == 0 {
 		return nil, false
 	}
-	served, err := e.serve(m, t, vr.l, in, dt)
+	served, err, held := e.serve(m, t, vr.l, parts, dt)
 	if err != nil {
 		e.record(Op{Kind: OpFailure, Module: m.name, Version: t, Phase: PhaseServe, Cause: failureCause(err), Err: err})
 	}
 	if err != nil && !served {
 		// t failed while serving: it and everything it held go on.
-		next := &rescue{from: t, cols: in, t0: e.cfg.clock()}
+		next := &rescue{from: t, cols: held, t0: e.cfg.clock()}
 		next.origins = append(next.origins, origin{n: t, err: &StepError{Module: m.name, Version: t, Err: err},
-			started: next.t0, entities: in.Len()})
+			started: next.t0, entities: held.Len()})
 		for _, r := range moved {
 			next.origins = append(next.origins, r.origins...)
 		}
@@ -236,80 +243,138 @@ func (e *Engine) serveRescues(m *module, t int, rs []*rescue, dt float32) (*resc
 	return nil, err == nil
 }
 
-// serve appends the newcomers (in t's layout) to t and steps them in this
-// frame, so that the frame's result is one step of t over its whole world:
-// if t already stepped this frame, its own entities are first put back to
-// their state from before the frame (from its backup), and the whole world
-// steps again. When t's backup is not current (a backup cadence above 1),
-// the newcomers step alone in a scratch world instead; if that fails they
-// stay in t unstepped, and serve returns true with the error.
+// convertRescue returns a rescue's entities ready for target t: the rescue
+// itself when the step to t is derived from the layouts (the move then
+// converts them on the fly), else a copy converted along the migration path
+// (user code: Convert functions run with the read lock released).
+func (e *Engine) convertRescue(m *module, r *rescue, t int) (*ecs.Columns, error) {
+	path, err := m.migrationPath(r.from, t)
+	if err != nil {
+		return nil, err
+	}
+	if len(path) == 1 && path[0].convert == nil {
+		return r.cols, nil
+	}
+	out := &ecs.Columns{}
+	out.Reset(m.versions[t].layout)
+	err = e.user(func() error { return m.migrateInto(out, r.cols, r.from, t, 0, e.cfg.checks) })
+	return out, err
+}
+
+// serve appends the newcomers (parts, each in t's layout or one derived
+// step from it) to t and steps them in this frame, so that the frame's
+// result is one step of t over its whole world: if t already stepped this
+// frame, its own entities are first put back to their state from before the
+// frame (from its backup), and the whole world steps again. When t's backup
+// is not current (a backup cadence above 1), the newcomers step alone in a
+// scratch world instead; if that fails they stay in t unstepped, and serve
+// returns true with the error.
 //
 // If t's step fails (an error, a panic, non-finite state, or the frame
-// budget), the world is emptied, in holds t's own entities and the
-// newcomers in their state from before the frame, and serve returns false.
-func (e *Engine) serve(m *module, t int, tl *loaded, in *ecs.Columns, dt float32) (bool, error) {
+// budget), the world is emptied, and serve returns false with held: t's own
+// entities and the newcomers, in t's layout, in their state from before the
+// frame.
+func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt float32) (bool, error, *ecs.Columns) {
 	w := tl.world
 	if w.Len() > 0 && !(tl.backup.Valid(w) && tl.bakFrame == e.frame) {
-		return true, e.serveScratch(m, t, tl, in, dt)
+		return true, e.serveScratch(m, t, tl, parts, dt), nil
 	}
-	if w.Len() > 0 {
-		own := w.Columns()
+	own := w.Len()
+	if own > 0 {
+		cur := w.Columns()
 		bak := tl.backup.Columns()
 		for _, c := range w.Layout().Components() {
-			copy(own.Raw(c.ID()), bak.Raw(c.ID()))
+			copy(cur.Raw(c.ID()), bak.Raw(c.ID()))
 		}
 	}
-	first := w.Len()
-	if err := w.Append(in); err != nil {
-		return true, err
+	for _, p := range parts {
+		w.AppendFrom(p, nil)
 	}
-	m.keys.place(in.Keys, t, first)
-	pre := w.Columns()
-	in.Reset(in.Layout())
-	in.AppendAll(&pre) // everything t now holds, before the frame
-	tl.backup.Clear()
+	m.keys.place(w.Columns().Keys[own:], t, own)
 	r := stepResult{n: t, l: tl}
 	_ = e.user(func() error {
-		e.stepOnly(&r, dt, in.Keys)
+		e.stepOnly(&r, dt, nil)
+		if r.err == nil && e.cfg.checks && !keysKept(w, tl, own, parts) {
+			r.err = ErrKeysChanged
+		}
+		if r.err == nil {
+			// This step replaces the frame's step of t's world, so the
+			// logic's own metrics (v3's "pairs") come from it, as after
+			// any step.
+			r.err = report(tl, &r.memory)
+		}
 		return nil
 	})
 	if r.err == nil {
 		r.err = m.injected(t, PhaseServe)
 	}
 	if r.err != nil {
+		held := &ecs.Columns{}
+		held.Reset(w.Layout())
+		if own > 0 {
+			held.AppendAll(tl.backup.Columns())
+		}
+		for _, p := range parts {
+			_ = ecs.MigrateRows(held, p, nil) // derived: cannot fail
+		}
 		w.RemoveAll()
 		tl.backup.Clear()
-		return false, r.err
+		return false, r.err, held
 	}
-	in.Reset(in.Layout())
-	if first == 0 {
+	tl.backup.Clear()
+	tl.custom, tl.customNext = tl.customNext, tl.custom
+	tl.memLogic = r.memory
+	if own == 0 {
 		tl.stats.record(r.took)
 	}
-	return true, nil
+	return true, nil, nil
+}
+
+// keysKept reports whether the world's keys are still, in order, t's own
+// (its backup's, the first own rows) followed by each part's.
+func keysKept(w *ecs.World, tl *loaded, own int, parts []*ecs.Columns) bool {
+	keys := w.Columns().Keys
+	if own > 0 && !slices.Equal(keys[:own], tl.backup.Columns().Keys) {
+		return false
+	}
+	at := own
+	for _, p := range parts {
+		if !slices.Equal(keys[at:at+p.Len()], p.Keys) {
+			return false
+		}
+		at += p.Len()
+	}
+	return at == len(keys)
 }
 
 // serveScratch steps the newcomers alone in a scratch world of t's layout,
 // then appends them to t: stepped, or as they were if the step failed.
-func (e *Engine) serveScratch(m *module, t int, tl *loaded, in *ecs.Columns, dt float32) error {
+func (e *Engine) serveScratch(m *module, t int, tl *loaded, parts []*ecs.Columns, dt float32) error {
 	sw := m.scratch[tl.world.Layout()]
 	if sw == nil {
-		sw, _ = ecs.NewWorld(tl.world.Layout(), in.Len())
+		sw, _ = ecs.NewWorld(tl.world.Layout(), 0)
 		m.scratch[tl.world.Layout()] = sw
 	}
-	_ = sw.Append(in)
+	var keys []ecs.Key
+	for _, p := range parts {
+		sw.AppendFrom(p, nil)
+		keys = append(keys, p.Keys...)
+	}
 	r := stepResult{n: t, l: &loaded{sched: tl.sched, world: sw}}
 	_ = e.user(func() error {
-		e.stepOnly(&r, dt, in.Keys)
+		e.stepOnly(&r, dt, keys)
 		return nil
 	})
-	src := in
+	first := tl.world.Len()
 	if r.err == nil {
 		c := sw.Columns()
-		src = &c
+		tl.world.AppendFrom(&c, nil)
+	} else {
+		for _, p := range parts {
+			tl.world.AppendFrom(p, nil)
+		}
 	}
-	first := tl.world.Len()
-	_ = tl.world.Append(src)
-	m.keys.place(src.Keys, t, first)
+	m.keys.place(tl.world.Columns().Keys[first:], t, first)
 	sw.RemoveAll()
 	return r.err
 }

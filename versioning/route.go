@@ -11,12 +11,14 @@ import (
 
 // batch is one set of entities going from one version to another.
 type batch struct {
-	from  int     // source version; for new entities, the layout they came in
-	to    int     // target version
-	rows  []int32 // rows in the source world, ascending, or in the spawn batch
-	spawn bool    // rows come from the spawn batch, not a world
-	cols  *ecs.Columns
-	took  time.Duration
+	from   int     // source version; for new entities, the layout they came in
+	to     int     // target version
+	rows   []int32 // rows in the source world, ascending, or in the spawn batch (nil: lo..hi)
+	lo, hi int32   // the rows when rows is nil: a contiguous range
+	spawn  bool    // rows come from the spawn batch, not a world
+	staged bool    // converted into a staging buffer (the path needs Convert or several steps)
+	cols   *ecs.Columns
+	took   time.Duration
 }
 
 // spawnBatch is a set of new entities waiting to be placed.
@@ -26,37 +28,134 @@ type spawnBatch struct {
 }
 
 // plan is what a rebalance will do: the batches, and the rows leaving each
-// world.
+// world. A module keeps one plan and reuses its buffers, so that moving
+// entities allocates nothing once warmed up.
 type plan struct {
-	weights map[int]float64
-	batches []*batch
-	leaving map[int][]int32
+	weights   map[int]float64
+	nums      []int     // the loaded versions the plan routes over
+	batches   []batch   // in the order they are applied
+	leaving   [][]int32 // rows leaving nums[i]'s world
+	tail      []int     // and a count of its last rows leaving as well
+	current   []int
+	q         []int
+	shares    []share
+	scratch   quotaScratch
+	rowBufs   [][]int32 // per source: surplus rows
+	spawnRows []int32
+}
+
+// reset empties the plan for the module's loaded versions.
+func (p *plan) reset(nums []int) {
+	p.nums = nums
+	p.batches = p.batches[:0]
+	k := len(nums)
+	p.leaving = growTo(p.leaving, k)
+	p.rowBufs = growTo(p.rowBufs, k)
+	for i := range k {
+		p.leaving[i] = p.leaving[i][:0]
+		p.rowBufs[i] = p.rowBufs[i][:0]
+	}
+	p.current = resize(p.current, k)
+	p.shares = resize(p.shares, k)
+	p.tail = resize(p.tail, k)
+	clear(p.tail)
+}
+
+// count is the number of entities in the batch.
+func (b *batch) count() int {
+	if b.rows != nil {
+		return len(b.rows)
+	}
+	return int(b.hi - b.lo)
+}
+
+// sourceRows is the batch's source columns, narrowed to a range when the
+// batch is one, and the rows to take from them (nil: all).
+func (b *batch) sourceRows(src *ecs.Columns) (*ecs.Columns, []int32) {
+	if b.rows != nil {
+		return src, b.rows
+	}
+	s := src.Slice(int(b.lo), int(b.hi))
+	return &s, nil
+}
+
+func growTo[T any](s [][]T, n int) [][]T {
+	for len(s) < n {
+		s = append(s, nil)
+	}
+	return s[:n]
+}
+
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// index is the position of version n in p.nums.
+func (p *plan) index(n int) int {
+	for i, v := range p.nums {
+		if v == n {
+			return i
+		}
+	}
+	return -1
 }
 
 // plan works out the moves that make every pin hold and the unpinned
 // entities follow weights exactly (see quotas), placing the spawn batch if
 // there is one. It changes nothing, and costs time linear in the versions,
-// the pins and the entities that move, not in all entities.
+// the pins and the entities that move, not in all entities. The plan it
+// returns is the module's own, valid until the next call.
 func (m *module) plan(weights map[int]float64, spawn *spawnBatch) (*plan, error) {
-	p := &plan{weights: weights, leaving: map[int][]int32{}}
-	nums := m.loadedNums()
-	current := make([]int, len(nums))
-	at := map[int]int{}
-	for i, n := range nums {
-		current[i] = m.versions[n].l.world.Len()
-		at[n] = i
+	if m.pl == nil {
+		m.pl = &plan{}
+	}
+	p := m.pl
+	p.weights = weights
+	p.reset(m.loadedNums())
+	for i, n := range p.nums {
+		p.current[i] = m.versions[n].l.world.Len()
+	}
+	if err := m.planPins(p); err != nil {
+		return nil, err
+	}
+	if len(weights) == 0 && spawn == nil {
+		return p, nil // no version has traffic: only pins move
+	}
+	total := 0
+	for i, n := range p.nums {
+		p.shares[i] = share{version: n, weight: weights[n], prev: m.weights[n]}
+		total += p.current[i]
+	}
+	newCount := 0
+	if spawn != nil {
+		newCount = spawn.cols.Len()
+	}
+	p.q = quotasInto(&p.scratch, p.q, p.shares, p.current, total+newCount)
+	m.planRoutes(p, spawn)
+	return p, nil
+}
+
+// planPins adds a batch for every pinned entity that is not on its pin, and
+// takes pinned entities out of the routable counts.
+func (m *module) planPins(p *plan) error {
+	if len(m.pins) == 0 {
+		return nil
 	}
 	pinMoves := map[[2]int][]int32{}
 	for _, k := range slices.Sorted(maps.Keys(m.pins)) {
 		to := m.pins[k]
 		ver, row, err := m.keys.lookup(m.name, k)
 		if err != nil {
-			return nil, fmt.Errorf("versioning: internal error: pin of a dead entity: %w", err)
+			return fmt.Errorf("versioning: internal error: pin of a dead entity: %w", err)
 		}
-		current[at[ver]]-- // pinned entities are not routable
+		i := p.index(ver)
+		p.current[i]-- // pinned entities are not routable
 		if ver != to {
 			pinMoves[[2]int{ver, to}] = append(pinMoves[[2]int{ver, to}], int32(row))
-			p.leaving[ver] = append(p.leaving[ver], int32(row))
+			p.leaving[i] = append(p.leaving[i], int32(row))
 		}
 	}
 	for _, ft := range slices.SortedFunc(maps.Keys(pinMoves), func(a, b [2]int) int {
@@ -67,43 +166,36 @@ func (m *module) plan(weights map[int]float64, spawn *spawnBatch) (*plan, error)
 	}) {
 		rows := pinMoves[ft]
 		slices.Sort(rows)
-		p.batches = append(p.batches, &batch{from: ft[0], to: ft[1], rows: rows})
+		p.batches = append(p.batches, batch{from: ft[0], to: ft[1], rows: rows})
 	}
-	if len(weights) == 0 && spawn == nil {
-		return p, nil // no version has traffic: only pins move
-	}
-	shares := make([]share, len(nums))
-	total := 0
-	for i, n := range nums {
-		shares[i] = share{version: n, weight: weights[n], prev: m.weights[n]}
-		total += current[i]
-	}
-	newCount := 0
-	if spawn != nil {
-		newCount = spawn.cols.Len()
-	}
-	q := quotas(shares, current, total+newCount)
-	m.planRoutes(p, nums, current, q, spawn)
-	return p, nil
+	return nil
 }
 
 // planRoutes adds the batches that move surplus entities (from the end of
 // each world, skipping pinned ones) and new ones into the versions below
 // their quota.
-func (m *module) planRoutes(p *plan, nums, current, q []int, spawn *spawnBatch) {
+func (m *module) planRoutes(p *plan, spawn *spawnBatch) {
 	type source struct {
-		from  int
-		rows  []int32
-		spawn bool
+		from   int
+		rows   []int32 // nil: lo..hi
+		lo, hi int32
+		spawn  bool
 	}
-	var sources []source
-	for i, n := range nums {
-		s := current[i] - q[i]
+	var sources [8]source
+	srcs := sources[:0]
+	for i, n := range p.nums {
+		s := p.current[i] - p.q[i]
 		if s <= 0 {
 			continue
 		}
 		keys := m.versions[n].l.world.Columns().Keys
-		rows := make([]int32, 0, s)
+		if len(m.pins) == 0 {
+			// The surplus is the world's tail: a range, not a list.
+			srcs = append(srcs, source{from: n, lo: int32(len(keys) - s), hi: int32(len(keys))})
+			p.tail[i] = s
+			continue
+		}
+		rows := p.rowBufs[i][:0]
 		for r := len(keys) - 1; r >= 0 && len(rows) < s; r-- {
 			if len(m.pins) > 0 {
 				if _, pinned := m.pins[keys[r]]; pinned {
@@ -113,38 +205,46 @@ func (m *module) planRoutes(p *plan, nums, current, q []int, spawn *spawnBatch) 
 			rows = append(rows, int32(r))
 		}
 		slices.Reverse(rows)
-		sources = append(sources, source{from: n, rows: rows})
-		p.leaving[n] = append(p.leaving[n], rows...)
+		p.rowBufs[i] = rows
+		srcs = append(srcs, source{from: n, rows: rows})
+		p.leaving[i] = append(p.leaving[i], rows...)
 	}
 	if spawn != nil && spawn.cols.Len() > 0 {
-		all := make([]int32, spawn.cols.Len())
-		for r := range all {
-			all[r] = int32(r)
-		}
-		sources = append(sources, source{from: spawn.layout, rows: all, spawn: true})
+		srcs = append(srcs, source{from: spawn.layout, hi: int32(spawn.cols.Len()), spawn: true})
 	}
 	ti := 0
-	for _, src := range sources {
-		rows := src.rows
-		for len(rows) > 0 && ti < len(nums) {
-			if current[ti] >= q[ti] {
+	for _, src := range srcs {
+		left := int(src.hi - src.lo)
+		if src.rows != nil {
+			left = len(src.rows)
+		}
+		for left > 0 && ti < len(p.nums) {
+			if p.current[ti] >= p.q[ti] {
 				ti++
 				continue
 			}
-			k := min(len(rows), q[ti]-current[ti])
-			p.batches = append(p.batches, &batch{from: src.from, to: nums[ti], rows: rows[:k], spawn: src.spawn})
-			current[ti] += k
-			rows = rows[k:]
+			k := min(left, p.q[ti]-p.current[ti])
+			b := batch{from: src.from, to: p.nums[ti], spawn: src.spawn}
+			if src.rows != nil {
+				b.rows, src.rows = src.rows[:k], src.rows[k:]
+			} else {
+				b.lo, b.hi = src.lo, src.lo+int32(k)
+				src.lo += int32(k)
+			}
+			p.batches = append(p.batches, b)
+			p.current[ti] += k
+			left -= k
 		}
 	}
 }
 
-// rebalance applies a plan: it copies and migrates every batch into staging
-// buffers (the only step that can fail, and the only one that runs user
-// code: migrations' Convert functions, with the read lock released), and
-// only then removes the entities from their sources and appends them to
-// their targets. It is all or nothing. On success m.weights becomes
-// weights.
+// rebalance applies a plan: it converts, into staging buffers, every batch
+// whose migration path has a Convert function or several steps (the only
+// step that can fail, and the only one that runs user code, with the read
+// lock released), and only then moves the entities: each target world
+// receives its batches (straight from the source world for one-step derived
+// paths, so a move is one pass over the data), then the sources lose them.
+// It is all or nothing. On success m.weights becomes weights.
 func (e *Engine) rebalance(m *module, weights map[int]float64, spawn *spawnBatch) error {
 	p, err := m.plan(weights, spawn)
 	if err != nil {
@@ -157,20 +257,39 @@ func (e *Engine) rebalance(m *module, weights map[int]float64, spawn *spawnBatch
 	return nil
 }
 
-// stage copies and migrates every batch. Nothing in the engine changes.
+// stage converts the batches that need it. Nothing in the engine changes.
 func (e *Engine) stage(m *module, p *plan, spawn *spawnBatch) error {
+	need := false
+	for i := range p.batches {
+		b := &p.batches[i]
+		path, err := m.migrationPath(b.from, b.to)
+		if err != nil {
+			return err
+		}
+		b.staged = len(path) > 1 || (len(path) == 1 && path[0].convert != nil)
+		need = need || b.staged
+	}
+	if !need {
+		return nil
+	}
 	tmp := len(p.batches)
 	return e.user(func() error {
-		for i, b := range p.batches {
-			t0 := e.cfg.clock()
-			var src ecs.Columns
-			if b.spawn {
-				src = *spawn.cols
-			} else {
-				src = m.versions[b.from].l.world.Columns()
+		for i := range p.batches {
+			b := &p.batches[i]
+			if !b.staged {
+				continue
 			}
+			t0 := e.cfg.clock()
+			all := m.source(b, spawn)
+			src, rows := b.sourceRows(&all)
 			b.cols = m.stageBuf(i, m.versions[b.to].layout)
-			if err := m.moveRows(b.cols, &src, b.rows, b.from, b.to, tmp, e.cfg.checks); err != nil {
+			in := m.stageBuf(tmp, m.versions[b.from].layout)
+			if rows == nil {
+				in.AppendAll(src)
+			} else {
+				in.AppendRows(src, rows)
+			}
+			if err := m.migrateInto(b.cols, in, b.from, b.to, tmp+1, e.cfg.checks); err != nil {
 				return err
 			}
 			b.took = e.cfg.clock() - t0
@@ -179,67 +298,112 @@ func (e *Engine) stage(m *module, p *plan, spawn *spawnBatch) error {
 	})
 }
 
-// moveRows appends the given rows of src (in version from's layout) to dst
-// (in version to's layout), converted. A one-step path with no Convert
-// function gathers the rows straight into dst's layout; longer paths go
-// through staging buffers from index tmp on.
-func (m *module) moveRows(dst, src *ecs.Columns, rows []int32, from, to, tmp int, check bool) error {
-	path, err := m.migrationPath(from, to)
-	if err != nil {
-		return err
+// source is the columns a batch's rows index.
+func (m *module) source(b *batch, spawn *spawnBatch) ecs.Columns {
+	if b.spawn {
+		return *spawn.cols
 	}
-	if len(path) == 0 || (len(path) == 1 && path[0].convert == nil) {
-		dst.AppendRows(src, rows)
-		return nil
-	}
-	in := m.stageBuf(tmp, m.versions[from].layout)
-	in.AppendRows(src, rows)
-	return m.migrateInto(dst, in, from, to, tmp+1, check)
+	return m.versions[b.from].l.world.Columns()
 }
 
-// commit removes the staged entities from their sources and appends them to
-// their targets. Nothing here can fail.
+// commit moves the entities: every batch into its target, then the rows out
+// of their sources. Nothing here can fail.
 func (e *Engine) commit(m *module, p *plan, spawn *spawnBatch) {
-	for _, n := range slices.Sorted(maps.Keys(p.leaving)) {
-		rows := p.leaving[n]
-		if len(rows) == 0 {
-			continue
-		}
-		slices.Sort(rows)
-		w := m.versions[n].l.world
-		t0 := e.cfg.clock()
-		rebuilt, err := w.RemoveRows(rows)
-		if err != nil {
-			panic("versioning: internal error: " + err.Error())
-		}
-		m.keys.afterRemove(w.Columns().Keys, n, rows, rebuilt)
-		took := e.cfg.clock() - t0
-		for _, b := range p.batches {
-			if !b.spawn && b.from == n {
-				b.took += took * time.Duration(len(b.rows)) / time.Duration(len(rows))
-			}
-		}
-	}
 	if spawn != nil {
 		m.keys.take(spawn.cols.Keys)
 	}
-	for _, b := range p.batches {
+	for i := range p.batches {
+		b := &p.batches[i]
 		t0 := e.cfg.clock()
 		w := m.versions[b.to].l.world
-		first := w.Len()
-		if err := w.Append(b.cols); err != nil {
-			panic("versioning: internal error: " + err.Error())
+		var first int
+		if b.staged {
+			first = w.Len()
+			if err := w.Append(b.cols); err != nil {
+				panic("versioning: internal error: " + err.Error())
+			}
+			b.cols.Reset(b.cols.Layout())
+		} else {
+			src := m.source(b, spawn)
+			if b.rows != nil {
+				first = w.AppendFrom(&src, b.rows)
+			} else {
+				first = w.AppendRange(&src, int(b.lo), int(b.hi))
+			}
 		}
-		m.keys.place(b.cols.Keys, b.to, first)
+		m.keys.place(w.Columns().Keys[first:first+b.count()], b.to, first)
 		b.took += e.cfg.clock() - t0
-		if !b.spawn {
-			e.emit(Event{Kind: EventMigration, Module: m.name, From: b.from, To: b.to, Entities: len(b.rows), Duration: b.took})
-		}
-		b.cols.Reset(b.cols.Layout())
 	}
-	m.weights = p.weights
+	for i, n := range p.nums {
+		w := m.versions[n].l.world
+		leaving := len(p.leaving[i]) + p.tail[i]
+		if leaving == 0 {
+			continue
+		}
+		t0 := e.cfg.clock()
+		switch {
+		case leaving == w.Len():
+			w.RemoveAll() // every entity leaves: one batch operation
+		case len(p.leaving[i]) == 0:
+			// Only the tail leaves: the other rows keep their places.
+			if err := w.RemoveTail(p.tail[i]); err != nil {
+				panic("versioning: internal error: " + err.Error())
+			}
+		default:
+			rows := p.leaving[i]
+			for r := w.Len() - p.tail[i]; r < w.Len(); r++ {
+				rows = append(rows, int32(r))
+			}
+			slices.Sort(rows)
+			p.leaving[i] = rows
+			rebuilt, err := w.RemoveRows(rows)
+			if err != nil {
+				panic("versioning: internal error: " + err.Error())
+			}
+			m.keys.afterRemove(w.Columns().Keys, n, rows, rebuilt)
+		}
+		took := e.cfg.clock() - t0
+		for j := range p.batches {
+			if b := &p.batches[j]; !b.spawn && b.from == n {
+				b.took += took * time.Duration(b.count()) / time.Duration(leaving)
+			}
+		}
+	}
+	for i := range p.batches {
+		if b := &p.batches[i]; !b.spawn {
+			e.emit(Event{Kind: EventMigration, Module: m.name, From: b.from, To: b.to, Entities: b.count(), Duration: b.took})
+		}
+	}
+	m.setWeights(p.weights)
 	m.dirty = false
 	m.settle(e.now)
+}
+
+// setWeights makes weights the module's split, reusing the spare map.
+func (m *module) setWeights(weights map[int]float64) {
+	if sameWeights(m.weights, weights) {
+		return
+	}
+	if m.spare == nil {
+		m.spare = map[int]float64{}
+	}
+	clear(m.spare)
+	for n, w := range weights {
+		m.spare[n] = w
+	}
+	m.weights, m.spare = m.spare, m.weights
+}
+
+func sameWeights(a, b map[int]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for n, w := range a {
+		if bw, ok := b[n]; !ok || bw != w {
+			return false
+		}
+	}
+	return true
 }
 
 // checkWeights validates a split for the module and returns it without
@@ -248,7 +412,11 @@ func (m *module) checkWeights(weights map[int]float64) (map[int]float64, error) 
 	if !validWeights(weights) {
 		return nil, fmt.Errorf("%w: %v (each finite and ≥ 0, summing to 1 within 1e-6)", ErrBadWeights, weights)
 	}
-	ws := make(map[int]float64, len(weights))
+	if m.next == nil {
+		m.next = map[int]float64{}
+	}
+	ws := m.next
+	clear(ws)
 	for n, w := range weights {
 		vr, ok := m.versions[n]
 		switch {
@@ -291,7 +459,9 @@ func (e *Engine) SetSplit(module string, weights map[int]float64) error {
 	if err := e.rebalance(m, ws, nil); err != nil {
 		return err
 	}
-	e.record(Op{Kind: OpSetSplit, Module: module, Weights: cloneWeights(weights)})
+	if e.recording() {
+		e.record(Op{Kind: OpSetSplit, Module: module, Weights: cloneWeights(weights)})
+	}
 	return nil
 }
 
@@ -344,13 +514,17 @@ func (e *Engine) PlanSplit(module string, weights map[int]float64) (Plan, error)
 		out.Quota[n] = m.versions[n].l.world.Len()
 	}
 	for _, b := range p.batches {
-		keys := m.versions[b.from].l.world.Columns().Keys
-		mv := PlannedMove{From: b.from, To: b.to, Keys: make([]ecs.Key, len(b.rows))}
-		for i, r := range b.rows {
-			mv.Keys[i] = keys[r]
+		all := m.versions[b.from].l.world.Columns()
+		src, rows := b.sourceRows(&all)
+		mv := PlannedMove{From: b.from, To: b.to, Keys: slices.Clone(src.Keys)}
+		if rows != nil {
+			mv.Keys = make([]ecs.Key, len(rows))
+			for i, r := range rows {
+				mv.Keys[i] = src.Keys[r]
+			}
 		}
-		out.Quota[b.from] -= len(b.rows)
-		out.Quota[b.to] += len(b.rows)
+		out.Quota[b.from] -= b.count()
+		out.Quota[b.to] += b.count()
 		out.Moves = append(out.Moves, mv)
 	}
 	return out, nil

@@ -33,17 +33,33 @@ type share struct {
 // less, so when one weight rises and no other does, entities move only into
 // that version.
 func quotas(shares []share, current []int, n int) []int {
-	q := make([]int, len(shares))
+	var s quotaScratch
+	return quotasInto(&s, nil, shares, current, n)
+}
+
+// quotaScratch holds quotas' buffers, so that a module computing quotas
+// again and again allocates nothing.
+type quotaScratch struct {
+	x     []float64
+	seats []seat
+}
+
+type seat struct {
+	i     int
+	class int
+	rem   float64
+}
+
+// quotasInto is quotas into q's memory, with scratch buffers.
+func quotasInto(sc *quotaScratch, q []int, shares []share, current []int, n int) []int {
+	q = resize(q, len(shares))
+	clear(q)
 	if n == 0 || len(shares) == 0 {
 		return q
 	}
-	x := products(shares, n)
-	type seat struct {
-		i     int
-		class int
-		rem   float64
-	}
-	seats := make([]seat, 0, len(shares))
+	sc.x = resize(sc.x, len(shares))
+	x := products(sc.x, shares, n)
+	seats := sc.seats[:0]
 	left := n
 	for i, s := range shares {
 		f := math.Floor(x[i])
@@ -77,6 +93,7 @@ func quotas(shares []share, current []int, n int) []int {
 	for _, s := range seats[:min(left, len(seats))] {
 		q[s.i]++
 	}
+	sc.seats = seats
 	balance(q, shares, n)
 	return q
 }
@@ -111,7 +128,7 @@ func balance(q []int, shares []share, n int) {
 // products returns each version's share of n, w·n, snapped to whole numbers
 // within rounding error; normalised by Σw when the raw products could not
 // add up to n.
-func products(shares []share, n int) []float64 {
+func products(x []float64, shares []share, n int) []float64 {
 	var sum float64
 	for _, s := range shares {
 		sum += s.weight
@@ -120,7 +137,6 @@ func products(shares []share, n int) []float64 {
 	if math.Abs(sum-1)*float64(n) >= 1 {
 		norm = sum
 	}
-	x := make([]float64, len(shares))
 	for i, s := range shares {
 		x[i] = snap(s.weight / norm * float64(n))
 	}

@@ -46,6 +46,7 @@ func (e *Engine) Tick(dt time.Duration) error {
 		e.stepModule(m, sec)
 		m.inject = m.inject[:0]
 		m.settle(e.now)
+		m.measure()
 	}
 	e.recordChecksums()
 	due := e.gcDue()
