@@ -48,7 +48,7 @@ func TestMillionEntitiesV3ToV4AndBack(t *testing.T) {
 	col, mass := ecs.Column(&c, scenario.Collided), ecs.Column(&c, scenario.Mass)
 	for i := range n {
 		pos[i] = scenario.Vec2{X: rng.Float32()*2000 - 500, Y: float32(rng.NormFloat64() * 1e3)}
-		vel[i] = scenario.Vec2{X: math.Float32frombits(rng.Uint32() & 0x7f7fffff), Y: -0.0}
+		vel[i] = scenario.Vec2{X: math.Float32frombits(rng.Uint32() & 0x7f7fffff), Y: float32(math.Copysign(0, -1))}
 		col[i] = rng.IntN(2) == 0
 		mass[i] = math.Float32frombits(rng.Uint32() & 0x7f7fffff) // any finite float32
 	}
