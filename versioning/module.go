@@ -2,7 +2,6 @@ package versioning
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -40,6 +39,7 @@ type module struct {
 	next       map[int]float64       // the weights being checked, reused
 	paths      map[[2]int]pathResult // migration paths; reset when a version registers
 	parts      []rollbackPart        // a rollback's parts, reused
+	results    []stepResult          // a frame's step results, reused (stepModule)
 }
 
 func newModule(name string) *module {
@@ -116,14 +116,6 @@ func (m *module) relist() {
 		}
 	}
 	m.loadedList = out
-}
-
-// loadedOf returns version n's instance, or nil.
-func (m *module) loadedOf(n int) *loaded {
-	if vr := m.versions[n]; vr != nil {
-		return vr.l
-	}
-	return nil
 }
 
 // checkVersion validates a version about to be registered.
@@ -352,9 +344,6 @@ func (m *module) refreshIdle(now time.Duration) {
 		vr.l.idle = idle
 	}
 }
-
-// weightsCopy returns a copy of the module's weights.
-func (m *module) weightsCopy() map[int]float64 { return maps.Clone(m.weights) }
 
 // mod is module, for functions whose parameter is named module.
 type mod = module

@@ -211,7 +211,7 @@ func (e *Engine) serveRescues(m *module, t int, rs []*rescue, dt float32) (*resc
 	if len(moved) == 0 {
 		return nil, false
 	}
-	served, err, held := e.serve(m, t, vr.l, parts, dt)
+	served, held, err := e.serve(m, t, vr.l, parts, dt)
 	if err != nil {
 		e.record(Op{Kind: OpFailure, Module: m.name, Version: t, Phase: PhaseServe, Cause: failureCause(err), Err: err})
 	}
@@ -274,10 +274,10 @@ func (e *Engine) convertRescue(m *module, r *rescue, t int) (*ecs.Columns, error
 // budget), the world is emptied, and serve returns false with held: t's own
 // entities and the newcomers, in t's layout, in their state from before the
 // frame.
-func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt float32) (bool, error, *ecs.Columns) {
+func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt float32) (bool, *ecs.Columns, error) {
 	w := tl.world
 	if w.Len() > 0 && !(tl.backup.Valid(w) && tl.bakFrame == e.frame) {
-		return true, e.serveScratch(m, t, tl, parts, dt), nil
+		return true, nil, e.serveScratch(m, t, tl, parts, dt)
 	}
 	own := w.Len()
 	if own > 0 {
@@ -319,7 +319,7 @@ func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt fl
 		}
 		w.RemoveAll()
 		tl.backup.Clear()
-		return false, r.err, held
+		return false, held, r.err
 	}
 	tl.backup.Clear()
 	tl.custom, tl.customNext = tl.customNext, tl.custom

@@ -260,7 +260,7 @@ func (e *Engine) buildLoaded(m *module, vs *VersionSnapshot) (*loaded, error) {
 // applyModule swaps a module's state for the snapshot's. Nothing here can
 // fail.
 func (e *Engine) applyModule(m *module, ms *ModuleSnapshot, built []builtVersion) {
-	for _, n := range m.loadedNums() {
+	for _, n := range slices.Clone(m.loadedNums()) {
 		e.drop(m, n)
 	}
 	for _, vr := range m.versions {
@@ -288,6 +288,7 @@ func (e *Engine) applyModule(m *module, ms *ModuleSnapshot, built []builtVersion
 			m.keys.live += len(keys)
 		}
 	}
+	m.relist()
 	m.cmds = nil
 	for _, c := range ms.Commands {
 		m.cmds = append(m.cmds, command{key: c.Key, comp: c.Component, name: c.Name, payload: slices.Clone(c.Payload)})

@@ -31,17 +31,16 @@ type spawnBatch struct {
 // world. A module keeps one plan and reuses its buffers, so that moving
 // entities allocates nothing once warmed up.
 type plan struct {
-	weights   map[int]float64
-	nums      []int     // the loaded versions the plan routes over
-	batches   []batch   // in the order they are applied
-	leaving   [][]int32 // rows leaving nums[i]'s world
-	tail      []int     // and a count of its last rows leaving as well
-	current   []int
-	q         []int
-	shares    []share
-	scratch   quotaScratch
-	rowBufs   [][]int32 // per source: surplus rows
-	spawnRows []int32
+	weights map[int]float64
+	nums    []int     // the loaded versions the plan routes over
+	batches []batch   // in the order they are applied
+	leaving [][]int32 // rows leaving nums[i]'s world
+	tail    []int     // and a count of its last rows leaving as well
+	current []int
+	q       []int
+	shares  []share
+	scratch quotaScratch
+	rowBufs [][]int32 // per source: surplus rows
 }
 
 // reset empties the plan for the module's loaded versions.
@@ -492,8 +491,10 @@ type PlannedMove struct {
 // ceiling and whose weight did not fall, then to versions whose weight
 // rose, then by largest remainder. Only the entities that must move do,
 // taken from the end of each world, so an entity moves only from a version
-// holding more than its quota to one holding less, and when only one weight
-// rises, only into that version.
+// holding more than its quota to one holding less. A version whose weight
+// rises never loses an entity; when only one weight rises, entities move
+// into another version only when exactness leaves no choice (the rising
+// one already holds its ceiling), and then one at most.
 func (e *Engine) PlanSplit(module string, weights map[int]float64) (Plan, error) {
 	e.begin()
 	defer e.end()

@@ -30,8 +30,10 @@ type share struct {
 //
 // each group by largest remainder, then lower version number. Entities then
 // move only from versions holding more than their quota to versions holding
-// less, so when one weight rises and no other does, entities move only into
-// that version.
+// less. A version whose weight rises never loses an entity; when one weight
+// rises and no other does, another version gains an entity only when
+// exactness leaves no choice (the rising version already holds its ceiling),
+// and then one at most.
 func quotas(shares []share, current []int, n int) []int {
 	var s quotaScratch
 	return quotasInto(&s, nil, shares, current, n)

@@ -79,12 +79,19 @@ type stepResult struct {
 func (e *Engine) stepModule(m *module, dt float32) {
 	m.frames++
 	m.last = m.last[:0]
-	var res []stepResult
+	// The results go in the module's reusable buffer, so that a frame
+	// allocates nothing once warmed up; it is cleared on the way out so
+	// that it keeps no unloaded version alive.
+	res := m.results[:0]
 	for _, n := range m.loadedNums() {
 		if l := m.versions[n].l; l.world.Len() > 0 {
 			res = append(res, stepResult{n: n, l: l})
 		}
 	}
+	defer func() {
+		clear(res)
+		m.results = res[:0]
+	}()
 	if len(res) == 0 {
 		return
 	}
