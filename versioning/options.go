@@ -37,7 +37,8 @@ func defaultConfig() config {
 // frame can be undone. 1, the default, means a failure loses no progress; n > 1
 // rolls back up to n-1 frames further (and the rollback target serves the
 // restored entities in a scratch world that frame, since its own state is
-// not current in its backup). 0 turns backups off: a failure then moves
+// not current in its backup; so does a target that already served other
+// rolled-back entities in the same frame). 0 turns backups off: a failure then moves
 // entities as the failing step left them, and an entity whose state the
 // failing step left non-finite cannot be restored, so it is removed from the
 // module and reported ([Event].Lost), which lets the rest recover.

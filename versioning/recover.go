@@ -309,6 +309,7 @@ func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt fl
 		r.err = m.injected(t, PhaseServe)
 	}
 	if r.err != nil {
+		tl.stats.errors++
 		held := &ecs.Columns{}
 		held.Reset(w.Layout())
 		if own > 0 {
@@ -365,11 +366,15 @@ func (e *Engine) serveScratch(m *module, t int, tl *loaded, parts []*ecs.Columns
 		e.stepOnly(&r, dt, keys)
 		return nil
 	})
+	if r.err == nil {
+		r.err = m.injected(t, PhaseServe)
+	}
 	first := tl.world.Len()
 	if r.err == nil {
 		c := sw.Columns()
 		tl.world.AppendFrom(&c, nil)
 	} else {
+		tl.stats.errors++
 		for _, p := range parts {
 			tl.world.AppendFrom(p, nil)
 		}
@@ -384,8 +389,8 @@ func (e *Engine) serveScratch(m *module, t int, tl *loaded, parts []*ecs.Columns
 // until it is loaded or reloaded by hand.
 func (e *Engine) markFailed(m *module, n int, err error, target int) {
 	m.versions[n].failed = err
-	if target != 0 {
-		m.weights[target] += m.weights[n]
+	if w := m.weights[n]; target != 0 && w > 0 {
+		m.weights[target] += w
 	}
 	delete(m.weights, n)
 	for k, p := range m.pins {

@@ -416,7 +416,8 @@ func (m *module) checkWeights(weights map[int]float64) (map[int]float64, error) 
 	}
 	ws := m.next
 	clear(ws)
-	for n, w := range weights {
+	for _, n := range slices.Sorted(maps.Keys(weights)) { // the lowest bad version is reported
+		w := weights[n]
 		vr, ok := m.versions[n]
 		switch {
 		case !ok:
