@@ -129,6 +129,19 @@ type Logic struct {
 	grid  spatial.Grid
 	pairs []spatial.Pair
 	last  int // overlapping pairs found in the last frame
+	// k is the running system's arguments for the parallel kernels' chunk
+	// functions, which are built once, on first use: a closure built in
+	// every call escapes through the view's runner and would allocate every
+	// frame. k's slices are dropped when the system returns.
+	k                         kernelArgs
+	gravityChunk, boundsChunk func(lo, hi int)
+}
+
+// kernelArgs are the columns and time step a chunk function works on.
+type kernelArgs struct {
+	p, vel []float32
+	col    []bool
+	dt     float32
 }
 
 // Schedule is "gravity", "bounds" and, unless turned off, "contacts".
@@ -136,7 +149,7 @@ func (l *Logic) Schedule() ecs.Schedule {
 	pos, vel, col := scenario.Position, scenario.Velocity, scenario.Collided
 	s := ecs.Schedule{
 		{Name: "gravity", Reads: ecs.SetOf(pos, vel), Writes: ecs.SetOf(pos, vel), Run: l.Gravity},
-		{Name: "bounds", Reads: ecs.SetOf(pos), Writes: ecs.SetOf(col), Run: Bounds},
+		{Name: "bounds", Reads: ecs.SetOf(pos), Writes: ecs.SetOf(col), Run: l.bounds},
 	}
 	if l.cfg.contacts {
 		s = append(s, ecs.System{Name: "contacts", Reads: ecs.SetOf(pos, col), Writes: ecs.SetOf(col), Run: l.Contacts})
@@ -152,10 +165,16 @@ const grain = 8
 // SIMD kernel [asm.Gravity], in chunks on the engine's workers.
 func (l *Logic) Gravity(v *ecs.View, dt float32) error {
 	c := v.Columns()
-	p, vel := ecs.Float32s(&c, scenario.Position), ecs.Float32s(&c, scenario.Velocity)
-	return v.For(c.Len(), grain, func(lo, hi int) {
-		asm.Gravity(p[2*lo:2*hi], vel[2*lo:2*hi], l.cfg.gravity[0], l.cfg.gravity[1], dt)
-	})
+	if l.gravityChunk == nil {
+		l.gravityChunk = func(lo, hi int) {
+			k := &l.k
+			asm.Gravity(k.p[2*lo:2*hi], k.vel[2*lo:2*hi], l.cfg.gravity[0], l.cfg.gravity[1], k.dt)
+		}
+	}
+	l.k = kernelArgs{p: ecs.Float32s(&c, scenario.Position), vel: ecs.Float32s(&c, scenario.Velocity), dt: dt}
+	err := v.For(c.Len(), grain, l.gravityChunk)
+	l.k = kernelArgs{}
+	return err
 }
 
 // Bounds sets collided = outside [Min, Max]² (NaN counts as outside) with the
@@ -166,6 +185,22 @@ func Bounds(v *ecs.View, _ float32) error {
 	return v.For(c.Len(), grain, func(lo, hi int) {
 		asm.Bounds(col[lo:hi], p[2*lo:2*hi], Min, Max)
 	})
+}
+
+// bounds is [Bounds] with the logic's chunk function, which allocates
+// nothing per frame: the "bounds" system of the schedule.
+func (l *Logic) bounds(v *ecs.View, _ float32) error {
+	c := v.Columns()
+	if l.boundsChunk == nil {
+		l.boundsChunk = func(lo, hi int) {
+			k := &l.k
+			asm.Bounds(k.col[lo:hi], k.p[2*lo:2*hi], Min, Max)
+		}
+	}
+	l.k = kernelArgs{p: ecs.Float32s(&c, scenario.Position), col: ecs.Column(&c, scenario.Collided)}
+	err := v.For(c.Len(), grain, l.boundsChunk)
+	l.k = kernelArgs{}
+	return err
 }
 
 // Contacts also sets collided for every entity that overlaps another: the
@@ -194,4 +229,61 @@ func (l *Logic) Contacts(v *ecs.View, _ float32) error {
 // frame (the engine's MetricsReporter).
 func (l *Logic) ReportMetrics(into map[string]float64) {
 	into["pairs"] = float64(l.last)
+}
+
+// Config is v3's configuration as a value, for hot patches through
+// [versioning.Engine.Configure] (Logic implements versioning.Configurable):
+// the engine checks it with [Logic.ValidateConfig], applies it with
+// [Logic.ApplyConfig] at a frame boundary and then reads the schedule
+// again, so Contacts adds or removes the "contacts" system.
+type Config struct {
+	// Radius is the collision radius, as for [WithRadius].
+	Radius float32
+	// GravityX and GravityY are the acceleration, as for [WithGravity].
+	GravityX, GravityY float32
+	// Contacts turns the contact pass on or off, as [WithContacts].
+	Contacts bool
+}
+
+// Config returns the instance's current configuration.
+func (l *Logic) Config() Config {
+	return Config{Radius: l.cfg.radius, GravityX: l.cfg.gravity[0], GravityY: l.cfg.gravity[1], Contacts: l.cfg.contacts}
+}
+
+// configOf validates cfg, a Config or a non-nil *Config, completely.
+func configOf(cfg any) (config, error) {
+	var c Config
+	switch v := cfg.(type) {
+	case Config:
+		c = v
+	case *Config:
+		if v == nil {
+			return config{}, fmt.Errorf("%w: nil *v3.Config", ErrBadOption)
+		}
+		c = *v
+	default:
+		return config{}, fmt.Errorf("%w: config of type %T, want v3.Config", ErrBadOption, cfg)
+	}
+	out := defaults()
+	for _, o := range []Option{WithRadius(c.Radius), WithGravity(c.GravityX, c.GravityY), WithContacts(c.Contacts)} {
+		if err := o(&out); err != nil {
+			return config{}, err
+		}
+	}
+	return out, nil
+}
+
+// ValidateConfig checks that cfg is a Config (or *Config) whose every
+// value New would accept; errors wrap [ErrBadOption]. It changes nothing.
+func (l *Logic) ValidateConfig(cfg any) error {
+	_, err := configOf(cfg)
+	return err
+}
+
+// ApplyConfig applies a configuration ValidateConfig accepted; it ignores
+// one it would reject.
+func (l *Logic) ApplyConfig(cfg any) {
+	if c, err := configOf(cfg); err == nil {
+		l.cfg = c
+	}
 }
