@@ -49,6 +49,9 @@ type ModuleSnapshot struct {
 	// Versions holds every registered version that is loaded or failed, by
 	// ascending number.
 	Versions []VersionSnapshot
+
+	owner     *module // the module captured into this snapshot last
+	keysEpoch uint64  // the key table's epoch Gens and Free hold
 }
 
 // CommandSnapshot is a queued entity command: SetComponent (Component set)
@@ -84,6 +87,12 @@ type VersionSnapshot struct {
 	StepTimes   []time.Duration
 	StepFailed  []bool
 	Consecutive int
+
+	// What Columns holds, for the next capture into this snapshot: the
+	// world, its epoch, and its count of writes from outside the schedule.
+	world   *ecs.World
+	epoch   uint64
+	touched uint64
 }
 
 // Entities is the number of entities in the snapshot.
@@ -127,31 +136,34 @@ func (e *Engine) CaptureInto(s *Snapshot) error {
 }
 
 func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
-	oldVersions := ms.Versions
+	oldVersions, gens, free := ms.Versions, ms.Gens, ms.Free
+	sameKeys := ms.owner == m && ms.keysEpoch == m.keys.epoch
 	*ms = ModuleSnapshot{Name: m.name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback,
 		Policy: m.policy, Weights: maps.Clone(m.weights), Pins: maps.Clone(m.pins), Dirty: m.dirty,
-		Frames: m.frames, Missed: m.missed, Lost: m.lost, Free: slices.Clone(m.keys.free)}
-	ms.Gens = make([]uint32, len(m.keys.slots))
-	for i, sl := range m.keys.slots {
-		ms.Gens[i] = sl.gen
+		Frames: m.frames, Missed: m.missed, Lost: m.lost, owner: m, keysEpoch: m.keys.epoch}
+	if sameKeys {
+		ms.Gens, ms.Free = gens, free // no key was taken or released since
+	} else {
+		ms.Gens, ms.Free = append(gens[:0], m.keys.gens...), append(free[:0], m.keys.free...)
 	}
 	for _, c := range m.cmds {
 		ms.Commands = append(ms.Commands, CommandSnapshot{Key: c.key, Component: c.comp, Name: c.name, Payload: slices.Clone(c.payload)})
 	}
-	byNum := map[int]*VersionSnapshot{}
-	for i := range oldVersions {
-		byNum[oldVersions[i].Number] = &oldVersions[i]
-	}
-	ms.Versions = nil
+	ms.Versions = oldVersions[:0]
 	for _, n := range m.nums {
 		vr := m.versions[n]
 		if vr.l == nil && vr.failed == nil {
 			continue
 		}
-		vs := VersionSnapshot{Number: n}
-		if prev := byNum[n]; prev != nil {
-			vs.Columns = prev.Columns // reuse the buffers
+		var vs VersionSnapshot
+		// The entries before len(ms.Versions) have been written over.
+		for i := len(ms.Versions); i < len(oldVersions); i++ {
+			if oldVersions[i].Number == n {
+				vs = oldVersions[i] // reuse the buffers, and know what they hold
+				break
+			}
 		}
+		vs = VersionSnapshot{Number: n, Columns: vs.Columns, world: vs.world, epoch: vs.epoch, touched: vs.touched}
 		if vr.failed != nil {
 			vs.Failed = vr.failed.Error()
 		}
@@ -163,16 +175,29 @@ func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
 	return nil
 }
 
+// captureLoaded records a version's state. Its world's columns are copied
+// like a backup takes them: if vs last held this world at its current
+// structure, only the components the schedule writes are copied again.
 func (e *Engine) captureLoaded(m *module, vr *version, vs *VersionSnapshot) error {
 	l := vr.l
 	if l == nil {
 		vs.Columns.Reset(vr.layout)
+		vs.world = nil
 		return nil
 	}
 	vs.Loaded = true
 	c := l.world.Columns()
-	vs.Columns.Reset(vr.layout)
-	vs.Columns.AppendAll(&c)
+	if vs.world == l.world && vs.epoch == l.world.Epoch() && vs.touched == l.touched && vs.Columns.Len() == c.Len() {
+		for _, comp := range vr.layout.Components() {
+			if l.writes.Has(comp.ID()) {
+				copy(vs.Columns.Raw(comp.ID()), c.Raw(comp.ID()))
+			}
+		}
+	} else {
+		vs.Columns.Reset(vr.layout)
+		vs.Columns.AppendAll(&c)
+		vs.world, vs.epoch, vs.touched = l.world, l.world.Epoch(), l.touched
+	}
 	vs.LoadedAt, vs.IdleFrom, vs.Idle, vs.SinceBackup = l.loadedAt, l.idleFrom, l.idle, l.sinceBak
 	if e.cfg.backupEvery > 1 && l.backup.Valid(l.world) {
 		b := l.backup.Columns().Clone()

@@ -184,9 +184,10 @@ func (e *Engine) applyCommand(m *module, cmd command) error {
 		restoreRow(&view, &before)
 		return fmt.Errorf("%w: command changed the key of entity %#x", ErrBadCommand, uint64(cmd.key))
 	}
-	// Something other than the schedule wrote the world: the next backup
-	// must copy every component.
+	// Something other than the schedule wrote the world: the next backup,
+	// and the next capture, must copy every component.
 	m.versions[ver].l.backup.Invalidate()
+	m.versions[ver].l.touched++
 	return nil
 }
 

@@ -10,15 +10,18 @@ import (
 // keyTable allocates entity keys and records where every live entity is:
 // its version and its row in that version's world. The row index is kept up
 // to date in bulk by every structural change, so finding an entity is O(1).
+// Generations and locations are two arrays, so a capture copies the
+// generations with one memmove.
 type keyTable struct {
-	slots []slot // indexed by Key.Index
+	gens  []uint32 // generation of each slot, indexed by Key.Index
+	locs  []loc    // where each slot's live entity is
 	free  []uint32
 	live  int
+	epoch uint64 // changes whenever gens or free change
 }
 
-// slot records the entity with a given key index.
-type slot struct {
-	gen uint32
+// loc is where a live entity is.
+type loc struct {
 	ver int32 // 0: free
 	row int32
 }
@@ -30,9 +33,9 @@ func (t *keyTable) peek(n int) []ecs.Key {
 	reuse := min(n, len(t.free))
 	for i := range reuse {
 		idx := t.free[len(t.free)-1-i]
-		keys[i] = ecs.NewKey(idx, t.slots[idx].gen)
+		keys[i] = ecs.NewKey(idx, t.gens[idx])
 	}
-	next := uint32(len(t.slots))
+	next := uint32(len(t.gens))
 	fresh := keys[reuse:]
 	for i := range fresh {
 		fresh[i] = ecs.NewKey(next+uint32(i), 1)
@@ -46,42 +49,45 @@ func (t *keyTable) take(keys []ecs.Key) {
 	reuse := min(len(keys), len(t.free))
 	t.free = t.free[:len(t.free)-reuse]
 	if fresh := keys[reuse:]; len(fresh) > 0 {
-		old := len(t.slots)
-		t.slots = slices.Grow(t.slots, len(fresh))[:old+len(fresh)]
-		s := t.slots[old:]
+		old := len(t.gens)
+		t.gens = slices.Grow(t.gens, len(fresh))[:old+len(fresh)]
+		t.locs = slices.Grow(t.locs, len(fresh))[:old+len(fresh)]
+		gens, locs := t.gens[old:], t.locs[old:]
 		for i, k := range fresh {
-			s[i] = slot{gen: k.Gen()}
+			gens[i] = k.Gen()
+			locs[i] = loc{}
 		}
 	}
 	t.live += len(keys)
+	t.epoch++
 }
 
 // release frees a live key: its slot's generation advances so the key is
 // never valid again.
 func (t *keyTable) release(k ecs.Key) {
-	s := &t.slots[k.Index()]
-	s.ver, s.row = 0, 0
-	s.gen++
-	t.free = append(t.free, k.Index())
+	i := k.Index()
+	t.locs[i] = loc{}
+	t.gens[i]++
+	t.free = append(t.free, i)
 	t.live--
+	t.epoch++
 }
 
 // lookup returns where a live entity is, or an error wrapping
 // ErrUnknownEntity.
 func (t *keyTable) lookup(module string, k ecs.Key) (ver, row int, err error) {
 	idx := k.Index()
-	if int(idx) >= len(t.slots) || t.slots[idx].gen != k.Gen() || t.slots[idx].ver == 0 {
+	if int(idx) >= len(t.gens) || t.gens[idx] != k.Gen() || t.locs[idx].ver == 0 {
 		return 0, 0, fmt.Errorf("%w: %s key %#x", ErrUnknownEntity, module, uint64(k))
 	}
-	s := t.slots[idx]
-	return int(s.ver), int(s.row), nil
+	l := t.locs[idx]
+	return int(l.ver), int(l.row), nil
 }
 
 // place records that keys[i] lives in version ver at row first+i.
 func (t *keyTable) place(keys []ecs.Key, ver, first int) {
 	for i, k := range keys {
-		s := &t.slots[k.Index()]
-		s.ver, s.row = int32(ver), int32(first+i)
+		t.locs[k.Index()] = loc{ver: int32(ver), row: int32(first + i)}
 	}
 }
 
@@ -97,9 +103,14 @@ func (t *keyTable) afterRemove(keys []ecs.Key, ver int, rows []int32, rebuilt bo
 		if int(r) >= len(keys) {
 			break
 		}
-		s := &t.slots[keys[r].Index()]
-		s.ver, s.row = int32(ver), r
+		t.locs[keys[r].Index()] = loc{ver: int32(ver), row: r}
 	}
 }
 
-func (t *keyTable) memoryBytes() int { return cap(t.slots)*12 + cap(t.free)*4 }
+// reset makes the table hold the given generations and free list, with no
+// entity placed yet.
+func (t *keyTable) reset(gens, free []uint32) {
+	*t = keyTable{gens: slices.Clone(gens), locs: make([]loc, len(gens)), free: slices.Clone(free), epoch: t.epoch + 1}
+}
+
+func (t *keyTable) memoryBytes() int { return cap(t.gens)*4 + cap(t.locs)*8 + cap(t.free)*4 }

@@ -80,6 +80,7 @@ type loaded struct {
 	memBackup  int                // the backup's memory
 	customNext map[string]float64 // filled by the next step, then swapped with custom
 	steps      stepLog            // recent steps, for the failure policy
+	touched    uint64             // counts writes to the world from outside the schedule
 	soft       uint64             // soft errors reported, in all
 	served     uint64             // entity-steps served, in all
 }

@@ -281,6 +281,7 @@ func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt fl
 	}
 	own := w.Len()
 	if own > 0 {
+		tl.touched++ // rewound from its backup: every component may change
 		cur := w.Columns()
 		bak := tl.backup.Columns()
 		for _, c := range w.Layout().Components() {

@@ -72,7 +72,7 @@ func checkModuleSnapshot(m *module, ms *ModuleSnapshot) error {
 		return fmt.Errorf("%d key slots", len(ms.Gens))
 	}
 	loaded, failed := map[int]bool{}, map[int]bool{}
-	live := map[ecs.Key]bool{}
+	live := liveSet{gens: ms.Gens, used: make([]bool, len(ms.Gens))}
 	for i := range ms.Versions {
 		vs := &ms.Versions[i]
 		vr, ok := m.versions[vs.Number]
@@ -92,18 +92,43 @@ func checkModuleSnapshot(m *module, ms *ModuleSnapshot) error {
 			continue
 		}
 		loaded[vs.Number] = true
-		if err := checkColumns(vr, vs, ms.Gens, live); err != nil {
+		if err := checkColumns(vr, vs, &live); err != nil {
 			return fmt.Errorf("v%d: %w", vs.Number, err)
 		}
 	}
-	if err := checkFree(ms, live); err != nil {
+	if err := checkFree(ms, &live); err != nil {
 		return err
 	}
-	return checkRouting(ms, loaded, failed, live)
+	return checkRouting(ms, loaded, failed, &live)
+}
+
+// liveSet is the set of live keys of a snapshot, by slot: a key is live if
+// its slot is used and its generation is the slot's.
+type liveSet struct {
+	gens []uint32
+	used []bool
+	n    int
+}
+
+// add adds k, reporting false if it is dead or already there.
+func (s *liveSet) add(k ecs.Key) bool {
+	i := int(k.Index())
+	if i >= len(s.gens) || s.gens[i] != k.Gen() || s.used[i] {
+		return false
+	}
+	s.used[i] = true
+	s.n++
+	return true
+}
+
+// has reports whether k is live.
+func (s *liveSet) has(k ecs.Key) bool {
+	i := int(k.Index())
+	return i < len(s.gens) && s.gens[i] == k.Gen() && s.used[i]
 }
 
 // checkColumns validates a loaded version's world and collects its keys.
-func checkColumns(vr *version, vs *VersionSnapshot, gens []uint32, live map[ecs.Key]bool) error {
+func checkColumns(vr *version, vs *VersionSnapshot, live *liveSet) error {
 	c := &vs.Columns
 	if !c.Layout().Same(vr.layout) {
 		return fmt.Errorf("layout %v, registered %v", c.Layout(), vr.layout)
@@ -118,24 +143,20 @@ func checkColumns(vr *version, vs *VersionSnapshot, gens []uint32, live map[ecs.
 		return fmt.Errorf("bad failure-policy log or backup counter")
 	}
 	for _, k := range c.Keys {
-		if int(k.Index()) >= len(gens) || gens[k.Index()] != k.Gen() || live[k] {
+		if !live.add(k) {
 			return fmt.Errorf("key %#x is dead or duplicated", uint64(k))
 		}
-		live[k] = true
 	}
 	return nil
 }
 
 // checkFree checks that the free slots are exactly the slots with no live
 // key, each listed once.
-func checkFree(ms *ModuleSnapshot, live map[ecs.Key]bool) error {
-	if len(ms.Free)+len(live) != len(ms.Gens) {
-		return fmt.Errorf("%d free slots and %d live keys for %d slots", len(ms.Free), len(live), len(ms.Gens))
+func checkFree(ms *ModuleSnapshot, live *liveSet) error {
+	if len(ms.Free)+live.n != len(ms.Gens) {
+		return fmt.Errorf("%d free slots and %d live keys for %d slots", len(ms.Free), live.n, len(ms.Gens))
 	}
-	used := make([]bool, len(ms.Gens))
-	for k := range live {
-		used[k.Index()] = true
-	}
+	used := slices.Clone(live.used)
 	for _, f := range ms.Free {
 		if int(f) >= len(used) || used[f] {
 			return fmt.Errorf("free slot %d is in use or out of range", f)
@@ -146,7 +167,7 @@ func checkFree(ms *ModuleSnapshot, live map[ecs.Key]bool) error {
 }
 
 // checkRouting validates weights, pins and commands.
-func checkRouting(ms *ModuleSnapshot, loaded, failed map[int]bool, live map[ecs.Key]bool) error {
+func checkRouting(ms *ModuleSnapshot, loaded, failed map[int]bool, live *liveSet) error {
 	if len(ms.Weights) > 0 && !validWeights(ms.Weights) {
 		return fmt.Errorf("weights %v", ms.Weights)
 	}
@@ -156,17 +177,26 @@ func checkRouting(ms *ModuleSnapshot, loaded, failed map[int]bool, live map[ecs.
 		}
 	}
 	for k, n := range ms.Pins {
-		if !live[k] || !loaded[n] || failed[n] {
+		if !live.has(k) || !loaded[n] || failed[n] {
 			return fmt.Errorf("pin of %#x to v%d", uint64(k), n)
 		}
 	}
 	for _, c := range ms.Commands {
-		if !live[c.Key] || (c.Component == "") == (c.Name == "") {
+		if !live.has(c.Key) || (c.Component == "") == (c.Name == "") {
 			return fmt.Errorf("command for %#x", uint64(c.Key))
 		}
 	}
 	return nil
 }
+
+// restoredFailure is a version's failure read back from a snapshot: its
+// message, unchanged, wrapping ErrVersionFailed.
+type restoredFailure struct{ msg string }
+
+func (f *restoredFailure) Error() string { return f.msg }
+
+// Unwrap returns ErrVersionFailed.
+func (f *restoredFailure) Unwrap() error { return ErrVersionFailed }
 
 // builtVersion is a loaded version rebuilt from a snapshot, not yet in the
 // engine.
@@ -193,7 +223,7 @@ func (e *Engine) buildSnapshot(s *Snapshot) ([][]builtVersion, error) {
 				b.l, err = e.buildLoaded(m, vs)
 			}
 			if vs.Failed != "" {
-				b.err = fmt.Errorf("%w: %s", ErrVersionFailed, vs.Failed)
+				b.err = &restoredFailure{vs.Failed}
 			}
 			out[i] = append(out[i], b)
 			if err != nil {
@@ -275,10 +305,7 @@ func (e *Engine) applyModule(m *module, ms *ModuleSnapshot, built []builtVersion
 	for k, n := range ms.Pins {
 		m.pins[k] = n
 	}
-	m.keys = keyTable{slots: make([]slot, len(ms.Gens)), free: slices.Clone(ms.Free)}
-	for i, g := range ms.Gens {
-		m.keys.slots[i].gen = g
-	}
+	m.keys.reset(ms.Gens, ms.Free)
 	for _, b := range built {
 		vr := m.versions[b.num]
 		vr.failed, vr.l = b.err, b.l
