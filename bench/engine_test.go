@@ -104,17 +104,24 @@ func BenchmarkTick(b *testing.B) {
 		{"engine+backups", []versioning.Option{versioning.WithStateChecks(false), versioning.WithFrameBudget(0)}},
 	}
 	for _, mode := range modes {
-		b.Run(fmt.Sprintf("mode=%s/n=%d", mode.name, n), func(b *testing.B) {
-			e := engine(b, n, []int{1, 2, 3}, mode.opts...)
-			must(b, e.SetSplit("game", split))
-			must(b, e.Tick(frame))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
+		sizes := []int{n}
+		if mode.name == "engine" {
+			sizes = append(sizes, 1000000)
+		}
+		for _, size := range sizes {
+			b.Run(fmt.Sprintf("mode=%s/n=%d", mode.name, size), func(b *testing.B) {
+				e := engine(b, size, []int{1, 2, 3}, mode.opts...)
+				defer e.Close()
+				must(b, e.SetSplit("game", split))
 				must(b, e.Tick(frame))
-			}
-			perEntity(b, n)
-		})
+				b.ReportAllocs()
+				b.ResetTimer()
+				for range b.N {
+					must(b, e.Tick(frame))
+				}
+				perEntity(b, size)
+			})
+		}
 	}
 	b.Run(fmt.Sprintf("mode=direct/n=%d", n), func(b *testing.B) {
 		type stepper struct {

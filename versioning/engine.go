@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/pool"
 )
 
 // Engine runs any number of named modules, each with any number of versions
@@ -40,6 +41,12 @@ type Engine struct {
 	listeners  []listener
 	nextID     int
 	nlisteners atomic.Int32
+
+	pool       *pool.Pool
+	levelCache [][]*module   // modules by dependency depth (see levels)
+	tasks      []*stepResult // the steps of the level being run
+	stepDT     float32       // their time step
+	stepTaskFn func(int)     // e.stepTask, made once so that frames allocate nothing
 }
 
 // New creates an engine.
@@ -53,7 +60,22 @@ func New(opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	return &Engine{cfg: cfg, modules: map[string]*module{}}, nil
+	e := &Engine{cfg: cfg, modules: map[string]*module{}, pool: pool.New(cfg.workers)}
+	e.stepTaskFn = e.stepTask
+	return e, nil
+}
+
+// Workers is the number of goroutines that step versions and run their
+// parallel kernels (see [WithWorkers]).
+func (e *Engine) Workers() int { return e.pool.Workers() }
+
+// Close stops the engine's worker goroutines and waits for them; later
+// frames run serially. It is idempotent. An engine that becomes unreachable
+// without Close has its workers stopped by the garbage collector.
+func (e *Engine) Close() {
+	e.ctl.Lock()
+	defer e.ctl.Unlock()
+	e.pool.Close()
 }
 
 // begin starts a call that changes the engine.
@@ -135,6 +157,7 @@ func (e *Engine) AddModule(name string, opts ...ModuleOption) error {
 	}
 	e.modules[name] = m
 	e.order = append(e.order, m)
+	e.levelCache = nil
 	if e.recording() {
 		e.record(Op{Kind: OpAddModule, Module: name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback, Policy: m.policy})
 	}
@@ -192,6 +215,7 @@ func (e *Engine) RemoveModule(name string) error {
 		}
 		delete(e.modules, name)
 		e.order = slices.DeleteFunc(e.order, func(o *module) bool { return o == m })
+		e.levelCache = nil
 		e.record(Op{Kind: OpRemoveModule, Module: name})
 		return nil
 	})

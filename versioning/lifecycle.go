@@ -55,6 +55,7 @@ func (e *Engine) load(m *module, n, capacity int) (*loaded, error) {
 		if l.world, err = ecs.NewWorld(vr.layout, capacity); err != nil {
 			return err
 		}
+		l.world.SetRunner(e.pool)
 		return initialize(l.logic, l.world, e.cfg.checks)
 	})
 	vr.loading = false

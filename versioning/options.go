@@ -16,6 +16,7 @@ type config struct {
 	clock         func() time.Duration
 	measureGC     bool
 	isolation     bool
+	workers       int
 	recorder      Recorder
 	logger        *slog.Logger
 	checksumEvery int
@@ -48,6 +49,25 @@ func WithBackupEvery(n int) Option {
 			return fmt.Errorf("%w: backup cadence %d", ErrBadOption, n)
 		}
 		c.backupEvery = n
+		return nil
+	}
+}
+
+// WithWorkers sets how many goroutines step the versions of a frame and run
+// their data-parallel kernels ([ecs.View.For]): the engine's worker pool,
+// started once, with no allocation per frame. 0, the default, means
+// runtime.GOMAXPROCS; 1 runs everything on the goroutine that calls Tick.
+// Results are bit-identical at any worker count: versions share no memory,
+// kernels split work into chunks whose bounds depend only on the entity
+// count, and failures are recovered after the parallel phase in module,
+// then version, order. With [WithIsolationCheck] on, versions step one at a
+// time (the check needs the other worlds still).
+func WithWorkers(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("%w: %d workers", ErrBadOption, n)
+		}
+		c.workers = n
 		return nil
 	}
 }

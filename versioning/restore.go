@@ -260,6 +260,7 @@ func (e *Engine) buildLoaded(m *module, vs *VersionSnapshot) (*loaded, error) {
 		if l.world, err = ecs.NewWorld(vr.layout, vs.Columns.Len()); err != nil {
 			return err
 		}
+		l.world.SetRunner(e.pool)
 		if err := l.world.Append(&vs.Columns); err != nil {
 			return err
 		}

@@ -36,17 +36,8 @@ func (e *Engine) Tick(dt time.Duration) error {
 	e.now += dt
 	e.frame++
 	sec := float32(dt.Seconds())
-	for _, m := range e.order {
-		if m.dirty {
-			if err := e.rebalance(m, m.weights, nil); err != nil {
-				e.emit(Event{Kind: EventError, Module: m.name, Err: err})
-			}
-		}
-		e.applyCommands(m)
-		e.stepModule(m, sec)
-		m.inject = m.inject[:0]
-		m.settle(e.now)
-		m.measure()
+	for _, level := range e.levels() {
+		e.stepLevel(level, sec)
 	}
 	e.recordChecksums()
 	due := e.gcDue()
@@ -61,6 +52,7 @@ func (e *Engine) Tick(dt time.Duration) error {
 type stepResult struct {
 	n       int
 	l       *loaded
+	m       *module
 	sys     string
 	err     error
 	started time.Duration // wall time the step started
@@ -74,42 +66,111 @@ type stepResult struct {
 	victims []int // versions whose data changed while this one stepped
 }
 
-// stepModule steps every loaded version of m that holds entities, then
-// recovers the failures.
-func (e *Engine) stepModule(m *module, dt float32) {
+// levels groups the modules by dependency depth, each level in the order
+// the modules were added: a module's dependencies are all in earlier levels,
+// so the modules of one level may step at the same time.
+func (e *Engine) levels() [][]*module {
+	if e.levelCache != nil {
+		return e.levelCache
+	}
+	depth := map[string]int{}
+	var out [][]*module
+	for _, m := range e.order { // dependencies are added before their dependents
+		d := 0
+		for _, dep := range m.deps {
+			d = max(d, depth[dep]+1)
+		}
+		depth[m.name] = d
+		for len(out) <= d {
+			out = append(out, nil)
+		}
+		out[d] = append(out[d], m)
+	}
+	e.levelCache = out
+	return out
+}
+
+// stepLevel runs one frame of a level's modules: each applies its pending
+// split and entity commands; then every version of every module that holds
+// entities steps, in parallel on the engine's workers (serially, in order,
+// with isolation checks on); then each module, in order, records the
+// outcomes and recovers its failures (by version), exactly as serially.
+func (e *Engine) stepLevel(level []*module, dt float32) {
+	e.tasks = e.tasks[:0]
+	for _, m := range level {
+		if m.dirty {
+			if err := e.rebalance(m, m.weights, nil); err != nil {
+				e.emit(Event{Kind: EventError, Module: m.name, Err: err})
+			}
+		}
+		e.applyCommands(m)
+		e.prepare(m)
+	}
+	if len(e.tasks) > 0 {
+		e.stepDT = dt
+		_ = e.user(func() error {
+			if e.cfg.isolation || e.pool.Workers() == 1 || len(e.tasks) == 1 {
+				for i := range e.tasks {
+					e.stepTask(i)
+				}
+				return nil
+			}
+			return e.pool.Run(len(e.tasks), e.stepTaskFn)
+		})
+	}
+	clear(e.tasks)
+	for _, m := range level {
+		e.finish(m, dt)
+		m.inject = m.inject[:0]
+		m.settle(e.now)
+		m.measure()
+	}
+}
+
+// prepare lists the module's versions that hold entities as step tasks,
+// in the module's reusable result buffer.
+func (e *Engine) prepare(m *module) {
 	m.frames++
 	m.last = m.last[:0]
-	// The results go in the module's reusable buffer, so that a frame
-	// allocates nothing once warmed up; it is cleared on the way out so
-	// that it keeps no unloaded version alive.
 	res := m.results[:0]
 	for _, n := range m.loadedNums() {
 		if l := m.versions[n].l; l.world.Len() > 0 {
-			res = append(res, stepResult{n: n, l: l})
+			res = append(res, stepResult{n: n, l: l, m: m})
 		}
 	}
-	defer func() {
-		clear(res)
-		m.results = res[:0]
-	}()
-	if len(res) == 0 {
-		return
-	}
-	if e.cfg.isolation {
+	m.results = res
+	if len(res) > 0 && e.cfg.isolation {
 		for _, n := range m.loadedNums() {
 			l := m.versions[n].l
 			l.checksum = checksum(l.world)
 		}
 	}
-	_ = e.user(func() error {
-		for i := range res {
-			e.stepVersion(&res[i], dt)
-			if e.cfg.isolation {
-				res[i].victims = isolation(m, res[i].l)
-			}
-		}
-		return nil
-	})
+	for i := range res {
+		e.tasks = append(e.tasks, &res[i])
+	}
+}
+
+// stepTask steps task i of the level: one version. It runs on any worker,
+// with the read lock released, and recovers any panic into the version's
+// failure, so no panic leaves a worker.
+func (e *Engine) stepTask(i int) {
+	r := e.tasks[i]
+	if err := protect(func() error { e.stepVersion(r, e.stepDT); return nil }); err != nil && r.err == nil {
+		r.err = err
+	}
+	if e.cfg.isolation {
+		r.victims = isolation(r.m, r.l)
+	}
+}
+
+// finish records the module's step outcomes, in version order, and
+// recovers its failures.
+func (e *Engine) finish(m *module, dt float32) {
+	res := m.results
+	defer func() {
+		clear(res) // keep no unloaded version alive
+		m.results = res[:0]
+	}()
 	var fails []failure
 	for i := range res {
 		r := &res[i]

@@ -41,7 +41,7 @@ func modelled(clock *deploytest.Clock, num int, cost, soft, fail float64) versio
 func newWorld(t testing.TB, n int, mopts []versioning.ModuleOption, build func(c *deploytest.Clock) []versioning.Version, opts ...Option) *world {
 	t.Helper()
 	clock := &deploytest.Clock{}
-	e, err := versioning.New(versioning.WithClock(clock.Now), versioning.WithGCMeasurement(false))
+	e, err := versioning.New(versioning.WithClock(clock.Now), versioning.WithGCMeasurement(false), versioning.WithWorkers(1))
 	require.NoError(t, err)
 	require.NoError(t, e.AddModule(mod, mopts...))
 	vs := build(clock)

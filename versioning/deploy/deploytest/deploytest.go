@@ -9,6 +9,8 @@
 // during a step is the cost a wrapped version charges, so the analysis sees
 // the same step times on any machine and a rollout makes the same decisions
 // at the same frames in every run. The wrapped logic still runs for real.
+// The clock is shared, so versions must step one at a time for each step to
+// see only its own cost: create the engine with [versioning.WithWorkers](1).
 //
 // It imports versioning and ecs; there are no build tags.
 package deploytest

@@ -40,7 +40,7 @@ func TestVersionRenumbers(t *testing.T) {
 // errors and failures come at their rates.
 func TestModelledBehaviour(t *testing.T) {
 	clock := &deploytest.Clock{}
-	e, err := versioning.New(versioning.WithClock(clock.Now))
+	e, err := versioning.New(versioning.WithClock(clock.Now), versioning.WithWorkers(1))
 	require.NoError(t, err)
 	require.NoError(t, e.AddModule("m", versioning.Tolerate(versioning.FailurePolicy{MaxRate: 1, MaxConsecutive: 1000})))
 	v := deploytest.Version{Inner: v2.Version{}, Clock: clock, CostNs: 100, Jitter: 0.1, SoftRate: 0.05, FailRate: 0.2, Seed: 3}
