@@ -11,6 +11,7 @@ type Backup struct {
 	cols  Columns
 	epoch uint64
 	valid bool
+	copy  copier
 }
 
 // Take records the world's current state. writes is the set of components
@@ -20,17 +21,11 @@ func (b *Backup) Take(w *World, writes Set) int {
 	c := w.Columns()
 	if !b.valid || b.epoch != w.epoch {
 		b.cols.Reset(w.layout)
-		b.cols.AppendAll(&c)
+		b.cols.grow(c.Len())
 		b.epoch, b.valid = w.epoch, true
-		return len(c.Keys)*8 + c.dataBytes()
+		return copyColumns(&b.copy, &b.cols, &c, w.layout.set, true, w.runner)
 	}
-	n := 0
-	for i, comp := range w.layout.comps {
-		if writes.Has(comp.id) {
-			n += copy(b.cols.cols[i], c.cols[i])
-		}
-	}
-	return n
+	return copyColumns(&b.copy, &b.cols, &c, writes, false, w.runner)
 }
 
 // Valid reports whether the backup holds a state of w as of w's current

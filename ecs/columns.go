@@ -213,6 +213,14 @@ func fillPattern(dst, pat []byte) {
 	}
 }
 
+// grow appends n rows whose content is unspecified, to be overwritten.
+func (c *Columns) grow(n int) {
+	c.Keys = slices.Grow(c.Keys, n)[:len(c.Keys)+n]
+	for i, comp := range c.layout.comps {
+		c.cols[i] = growBytes(c.cols[i], n*comp.Size())
+	}
+}
+
 // Truncate drops every row from n on (0 ≤ n ≤ Len), keeping the memory.
 func (c *Columns) Truncate(n int) { c.truncate(n) }
 

@@ -39,6 +39,8 @@ type World struct {
 	open    []arche.Query
 	runner  Runner
 	soft    int // soft errors reported through the view since the last take
+	copy    copier
+	scan    scanner
 	sys     View
 	scratch Columns        // survivors while rebuilding in RemoveRows
 	rows    []int32        // complement rows while rebuilding
@@ -201,11 +203,44 @@ func (w *World) fill(first int, src *Columns, rows []int32, lo, hi int) {
 		case j < 0:
 			fillPattern(out, w.layout.defs[i])
 		case rows == nil:
-			copy(out, src.cols[j][lo*size:hi*size])
+			w.copy.add(out, src.cols[j][lo*size:hi*size])
 		default:
 			gatherBytesInto(out, src.cols[j], size, rows)
 		}
 	}
+	w.copy.do(w.runner)
+}
+
+// FirstNonFinite is [Columns.FirstNonFinite] over the world, on its
+// [Runner]'s workers when it is large: the same answer, the lowest row.
+func (w *World) FirstNonFinite() (row int, field string) {
+	c := w.Columns()
+	return w.scan.scan(&c, w.runner)
+}
+
+// CopyColumns copies the components of ids (and the keys, with keys set)
+// from src to dst, which must have the same layout and length, on r's
+// workers when the copy is large (nil: serially). It returns the number of
+// bytes copied.
+func CopyColumns(dst, src *Columns, ids Set, keys bool, r Runner) int {
+	var cp copier
+	return copyColumns(&cp, dst, src, ids, keys, r)
+}
+
+func copyColumns(cp *copier, dst, src *Columns, ids Set, keys bool, r Runner) int {
+	n := 0
+	if keys {
+		cp.add(KeyBytes(dst.Keys), KeyBytes(src.Keys))
+		n += 8 * len(src.Keys)
+	}
+	for i, comp := range dst.layout.comps {
+		if ids.Has(comp.id) {
+			cp.add(dst.cols[i], src.cols[i])
+			n += len(src.cols[i])
+		}
+	}
+	cp.do(r)
+	return n
 }
 
 // grow creates n entities in one batch and returns the first new row.

@@ -188,14 +188,11 @@ func (e *Engine) captureLoaded(m *module, vr *version, vs *VersionSnapshot) erro
 	vs.Loaded = true
 	c := l.world.Columns()
 	if vs.world == l.world && vs.epoch == l.world.Epoch() && vs.touched == l.touched && vs.Columns.Len() == c.Len() {
-		for _, comp := range vr.layout.Components() {
-			if l.writes.Has(comp.ID()) {
-				copy(vs.Columns.Raw(comp.ID()), c.Raw(comp.ID()))
-			}
-		}
+		ecs.CopyColumns(&vs.Columns, &c, l.writes, false, e.pool)
 	} else {
 		vs.Columns.Reset(vr.layout)
-		vs.Columns.AppendAll(&c)
+		vs.Columns.AppendDefaults(c.Len())
+		ecs.CopyColumns(&vs.Columns, &c, vr.layout.Set(), true, e.pool)
 		vs.world, vs.epoch, vs.touched = l.world, l.world.Epoch(), l.touched
 	}
 	vs.LoadedAt, vs.IdleFrom, vs.Idle, vs.SinceBackup = l.loadedAt, l.idleFrom, l.idle, l.sinceBak

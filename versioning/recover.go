@@ -283,10 +283,7 @@ func (e *Engine) serve(m *module, t int, tl *loaded, parts []*ecs.Columns, dt fl
 	if own > 0 {
 		tl.touched++ // rewound from its backup: every component may change
 		cur := w.Columns()
-		bak := tl.backup.Columns()
-		for _, c := range w.Layout().Components() {
-			copy(cur.Raw(c.ID()), bak.Raw(c.ID()))
-		}
+		ecs.CopyColumns(&cur, tl.backup.Columns(), w.Layout().Set(), false, e.pool)
 	}
 	for _, p := range parts {
 		w.AppendFrom(p, nil)

@@ -2,11 +2,13 @@ package versioning
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/pool"
 )
 
 // Tick advances simulated time by dt and runs one frame: for every module
@@ -269,6 +271,12 @@ func runSchedule(s ecs.Schedule, w *ecs.World, dt float32) (string, error) {
 	for i := range s {
 		sys := &s[i]
 		err := protect(func() error { return sys.Run(v, dt) })
+		var pe *pool.PanicError
+		if errors.As(err, &pe) && !errors.Is(err, ErrPanic) {
+			// A panic in a chunk of View.For, on a worker: the same
+			// failure as a panic on the caller's goroutine.
+			err = &PanicError{Value: err, Stack: pe.Stack}
+		}
 		if n := w.Unlock(); n > 0 && err == nil {
 			err = fmt.Errorf("%w: %d", ErrOpenQuery, n)
 		}
@@ -300,7 +308,7 @@ func (e *Engine) backupIfDue(l *loaded, r *stepResult) {
 // write keys; nil skips that check).
 func checkState(w *ecs.World, keys []ecs.Key) error {
 	c := w.Columns()
-	if row, field := c.FirstNonFinite(); row >= 0 {
+	if row, field := w.FirstNonFinite(); row >= 0 {
 		return fmt.Errorf("%w: entity %#x %s", ErrNonFinite, uint64(c.Keys[row]), field)
 	}
 	if keys != nil && !bytes.Equal(ecs.KeyBytes(c.Keys), ecs.KeyBytes(keys)) {
