@@ -93,5 +93,3 @@ func TestParallelBackupAndAppendEqualSerial(t *testing.T) {
 	b.Take(w, SetOf(cPos))
 	require.True(t, Equal(b.Columns(), &got))
 }
-
-
