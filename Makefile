@@ -4,7 +4,7 @@ STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.6.1
 BENCH     ?= .
 BENCHTIME ?= 1s
 
-.PHONY: demo test bench lint asm
+.PHONY: demo test bench lint asm report chaos fuzz
 
 ## demo: run the multi-version scenario (100 entities, simulated time)
 demo:
@@ -17,6 +17,29 @@ test:
 	$(GO) test -race ./...
 	$(GO) test -tags purego ./...
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+	cd contrib/prometheus && $(GO) vet ./... && $(GO) test -race ./...
+	$(MAKE) fuzz
+
+## fuzz: every decoder's fuzz target for FUZZTIME each (make test runs it). FUZZ lists
+## package:Target pairs; add a decoder's target here. Minimisation is off: in a run
+## of a few seconds it would take the whole budget (a crasher is kept unminimised
+## in testdata/fuzz; re-run it with go test -run=Target/ID).
+FUZZTIME ?= 3s
+FUZZ     ?= ./versioning/journal/:FuzzReader ./versioning/journal/:FuzzDecodeBlock \
+	./versioning/persist/:FuzzReadFile ./versioning/persist/:FuzzApplyDelta \
+	./versioning/persist/:FuzzReadXML ./versioning/persist/:FuzzReadJSON \
+	./versioning/persist/:FuzzManifest
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime=0 $$pkg || exit 1; done
+
+## chaos: the model-based randomized test of the engine over SEEDS seeds from SEEDBASE (no -race,
+## for speed); prints its duration and seeds/s. Replay a failing seed with
+## go test -run '^TestModel$' ./versioning/ -args -seed=S
+SEEDS    ?= 10000
+SEEDBASE ?= 1
+chaos:
+	$(GO) test -v -count=1 -timeout=0 -run '^TestModel$$' ./versioning/ -args -seeds=$(SEEDS) -seedbase=$(SEEDBASE)
 
 ## bench: the benchmarks, for real (BENCH=regexp BENCHTIME=2s to narrow or lengthen)
 bench:
@@ -28,3 +51,9 @@ lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	$(STATICCHECK) -tags purego ./...
+	cd contrib/prometheus && $(GO) vet ./... && $(STATICCHECK) ./...
+
+## report: the demo's HTML report (report.html), checked in headless Chromium (report.png)
+report:
+	$(GO) run ./cmd/demo -report report.html
+	scripts/check-report.sh report.html report.png

@@ -50,8 +50,8 @@ type ModuleSnapshot struct {
 	// ascending number.
 	Versions []VersionSnapshot
 
-	owner     *module // the module captured into this snapshot last
-	keysEpoch uint64  // the key table's epoch Gens and Free hold
+	owner     uint64 // the id of the module captured into this snapshot last
+	keysEpoch uint64 // the key table's epoch Gens and Free hold
 }
 
 // CommandSnapshot is a queued entity command: SetComponent (Component set)
@@ -80,7 +80,9 @@ type VersionSnapshot struct {
 	Idle               bool
 	// SinceBackup, and Backup when the backup cadence is above 1, let a
 	// restored engine take its next backup, and roll back to it, exactly as
-	// the original would.
+	// the original would. (At cadence 1 every frame takes a fresh backup
+	// before it steps; a Rollback by hand right after a Restore, before any
+	// frame, moves the entities as they are.)
 	SinceBackup int
 	Backup      *ecs.Columns
 	// The failure policy's log of recent steps.
@@ -89,8 +91,9 @@ type VersionSnapshot struct {
 	Consecutive int
 
 	// What Columns holds, for the next capture into this snapshot: the
-	// world, its epoch, and its count of writes from outside the schedule.
-	world   *ecs.World
+	// world's epoch (unique to one world's structure), and its count of
+	// writes from outside the schedule. No pointer: a snapshot kept by a
+	// saver must not keep an unloaded world alive.
 	epoch   uint64
 	touched uint64
 }
@@ -132,15 +135,16 @@ func (e *Engine) CaptureInto(s *Snapshot) error {
 		}
 		s.Modules = append(s.Modules, ms)
 	}
+	e.record(Op{Kind: OpCapture})
 	return nil
 }
 
 func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
 	oldVersions, gens, free := ms.Versions, ms.Gens, ms.Free
-	sameKeys := ms.owner == m && ms.keysEpoch == m.keys.epoch
+	sameKeys := ms.owner == m.id && ms.keysEpoch == m.keys.epoch
 	*ms = ModuleSnapshot{Name: m.name, Deps: slices.Clone(m.deps), GCAfter: m.gcAfter, Fallback: m.fallback,
 		Policy: m.policy, Weights: maps.Clone(m.weights), Pins: maps.Clone(m.pins), Dirty: m.dirty,
-		Frames: m.frames, Missed: m.missed, Lost: m.lost, owner: m, keysEpoch: m.keys.epoch}
+		Frames: m.frames, Missed: m.missed, Lost: m.lost, owner: m.id, keysEpoch: m.keys.epoch}
 	if sameKeys {
 		ms.Gens, ms.Free = gens, free // no key was taken or released since
 	} else {
@@ -163,7 +167,7 @@ func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
 				break
 			}
 		}
-		vs = VersionSnapshot{Number: n, Columns: vs.Columns, world: vs.world, epoch: vs.epoch, touched: vs.touched}
+		vs = VersionSnapshot{Number: n, Columns: vs.Columns, Backup: vs.Backup, epoch: vs.epoch, touched: vs.touched}
 		if vr.failed != nil {
 			vs.Failed = vr.failed.Error()
 		}
@@ -182,24 +186,30 @@ func (e *Engine) captureLoaded(m *module, vr *version, vs *VersionSnapshot) erro
 	l := vr.l
 	if l == nil {
 		vs.Columns.Reset(vr.layout)
-		vs.world = nil
+		vs.Backup, vs.epoch = nil, 0
 		return nil
 	}
 	vs.Loaded = true
 	c := l.world.Columns()
-	if vs.world == l.world && vs.epoch == l.world.Epoch() && vs.touched == l.touched && vs.Columns.Len() == c.Len() {
-		ecs.CopyColumns(&vs.Columns, &c, l.writes, false, e.pool)
-	} else {
-		vs.Columns.Reset(vr.layout)
-		vs.Columns.AppendDefaults(c.Len())
-		ecs.CopyColumns(&vs.Columns, &c, vr.layout.Set(), true, e.pool)
-		vs.world, vs.epoch, vs.touched = l.world, l.world.Epoch(), l.touched
-	}
-	vs.LoadedAt, vs.IdleFrom, vs.Idle, vs.SinceBackup = l.loadedAt, l.idleFrom, l.idle, l.sinceBak
+	same := vs.epoch == l.world.Epoch() && vs.touched == l.touched && vs.Columns.Len() == c.Len()
+	copyInto(&vs.Columns, &c, same, l.writes, vr.layout, e)
+	// With a backup cadence above 1 the backup is older than the last frame,
+	// and the next frames' rollbacks depend on it: it is part of the state.
+	// At cadence 1 every frame takes a fresh one before stepping, so the
+	// snapshot needs none (only a Rollback by hand right after a Restore,
+	// before any frame, sees the difference: it moves the entities as they
+	// are).
 	if e.cfg.backupEvery > 1 && l.backup.Valid(l.world) {
-		b := l.backup.Columns().Clone()
-		vs.Backup = &b
+		sameBackup := same && vs.Backup != nil && vs.Backup.Len() == c.Len()
+		if vs.Backup == nil {
+			vs.Backup = &ecs.Columns{}
+		}
+		copyInto(vs.Backup, l.backup.Columns(), sameBackup, l.writes, vr.layout, e)
+	} else {
+		vs.Backup = nil
 	}
+	vs.epoch, vs.touched = l.world.Epoch(), l.touched
+	vs.LoadedAt, vs.IdleFrom, vs.Idle, vs.SinceBackup = l.loadedAt, l.idleFrom, l.idle, l.sinceBak
 	vs.StepTimes, vs.StepFailed, vs.Consecutive = slices.Clone(l.steps.at), slices.Clone(l.steps.failed), l.steps.consecutive
 	st, ok := l.logic.(Stateful)
 	if !ok {
@@ -214,4 +224,17 @@ func (e *Engine) captureLoaded(m *module, vr *version, vs *VersionSnapshot) erro
 		return fmt.Errorf("%w: %s v%d: saving logic state: %w", ErrCapture, m.name, vr.num, err)
 	}
 	return nil
+}
+
+// copyInto copies src into dst: only the components the schedule writes
+// when dst already holds src as of its current structure (same), else
+// everything.
+func copyInto(dst, src *ecs.Columns, same bool, writes ecs.Set, layout *ecs.Layout, e *Engine) {
+	if same {
+		ecs.CopyColumns(dst, src, writes, false, e.pool)
+		return
+	}
+	dst.Reset(layout)
+	dst.AppendDefaults(src.Len())
+	ecs.CopyColumns(dst, src, layout.Set(), true, e.pool)
 }

@@ -21,6 +21,8 @@ type stepStats struct {
 	checks     uint64
 	checkTime  time.Duration
 	violations int
+	p99At      uint64 // frames when p99Cached was computed (0: never)
+	p99Cached  time.Duration
 }
 
 func (s *stepStats) record(d time.Duration) {
@@ -41,14 +43,21 @@ func (s *stepStats) recordCosts(r *stepResult) {
 	}
 }
 
+// p99 is the p99 of the recent step times. It is computed again only when
+// a step was recorded since: pollers that read Metrics every frame do not
+// sort 1024 durations each time.
 func (s *stepStats) p99() time.Duration {
 	n := min(s.frames, window)
 	if n == 0 {
 		return 0
 	}
+	if s.p99At == s.frames {
+		return s.p99Cached
+	}
 	r := slices.Clone(s.recent[:n])
 	slices.Sort(r)
-	return r[(int(n)*99+99)/100-1]
+	s.p99Cached, s.p99At = r[(int(n)*99+99)/100-1], s.frames
+	return s.p99Cached
 }
 
 func mean(total time.Duration, n uint64) time.Duration {

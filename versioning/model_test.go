@@ -653,11 +653,17 @@ type modelCfg struct {
 	GC         time.Duration
 	Isolation  bool
 	Versions   []int // registration order
+	// Workers is the engine's worker count. Above 1, versions step at the
+	// same time, and a lag fault (which advances the one injected clock)
+	// would show in the other versions' step times too: wall-time budget
+	// failures are the one decision that is not deterministic, so parallel
+	// runs have no budget.
+	Workers int
 }
 
 func (c modelCfg) String() string {
-	return fmt.Sprintf("versions %v, backup every %d, state checks %v, budget %v, RollbackTo %d, AutoGC %v, isolation %v",
-		c.Versions, c.Cadence, c.Checks, c.Budget, c.RollbackTo, c.GC, c.Isolation)
+	return fmt.Sprintf("versions %v, backup every %d, state checks %v, budget %v, RollbackTo %d, AutoGC %v, isolation %v, workers %d",
+		c.Versions, c.Cadence, c.Checks, c.Budget, c.RollbackTo, c.GC, c.Isolation, c.Workers)
 }
 
 func modelConfig(seed uint64) modelCfg {
@@ -685,6 +691,10 @@ func modelConfig(seed uint64) modelCfg {
 	sets := [][]int{{1, 2, 3}, {1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}, {1, 3, 4}, {2, 3, 4}, {1, 2}}
 	c.Versions = slices.Clone(sets[rng.IntN(len(sets))])
 	rng.Shuffle(len(c.Versions), func(i, j int) { c.Versions[i], c.Versions[j] = c.Versions[j], c.Versions[i] })
+	c.Workers = 1
+	if rng.IntN(3) == 0 {
+		c.Workers, c.Budget = []int{2, 8}[rng.IntN(2)], 0
+	}
 	return c
 }
 
@@ -1442,6 +1452,7 @@ func (h *modelHarness) setup() {
 		versioning.WithFrameBudget(h.cfg.Budget),
 		versioning.WithGCMeasurement(false),
 		versioning.WithIsolationCheck(h.cfg.Isolation),
+		versioning.WithWorkers(h.cfg.Workers),
 	}
 	e, err := versioning.New(opts...)
 	if err != nil {

@@ -3,6 +3,7 @@ package versioning
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
@@ -11,6 +12,7 @@ import (
 // module is one named module: its registered versions, the loaded ones, the
 // traffic split and the location of every entity.
 type module struct {
+	id       uint64
 	name     string
 	deps     []string
 	gcAfter  time.Duration // 0: no automatic GC
@@ -42,8 +44,12 @@ type module struct {
 	results    []stepResult          // a frame's step results, reused (stepModule)
 }
 
+// moduleIDs hands out module identities that are never reused, so a
+// snapshot can tell which module it last held without keeping it alive.
+var moduleIDs atomic.Uint64
+
 func newModule(name string) *module {
-	return &module{name: name, versions: map[int]*version{}, weights: map[int]float64{},
+	return &module{id: moduleIDs.Add(1), name: name, versions: map[int]*version{}, weights: map[int]float64{},
 		pins: map[ecs.Key]int{}, scratch: map[*ecs.Layout]*ecs.World{}, commands: map[string]CommandFunc{}}
 }
 

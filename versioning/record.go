@@ -49,6 +49,10 @@ const (
 	// other ops). A replay may turn automatic GC off and apply these as
 	// unloads, so that it collects exactly when the original did.
 	OpGC
+	// OpCapture: the engine's state was captured ([Engine.CaptureInto]) at
+	// frame Frame, between the ops before and after it: where a journal's
+	// replay of that snapshot starts.
+	OpCapture
 )
 
 var opNames = map[OpKind]string{
@@ -56,7 +60,7 @@ var opNames = map[OpKind]string{
 	OpLoad: "load", OpUnload: "unload", OpReload: "reload", OpSetSplit: "split", OpPin: "pin", OpUnpin: "unpin",
 	OpSpawn: "spawn", OpDespawn: "despawn", OpRollback: "rollback", OpEnableGC: "enable-gc",
 	OpDisableGC: "disable-gc", OpSetComponent: "set-component", OpCommand: "command", OpConfigure: "configure",
-	OpInject: "inject", OpFailure: "failure", OpChecksum: "checksum", OpGC: "gc",
+	OpInject: "inject", OpFailure: "failure", OpChecksum: "checksum", OpGC: "gc", OpCapture: "capture",
 }
 
 func (k OpKind) String() string {

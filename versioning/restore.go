@@ -21,7 +21,9 @@ import (
 // does not fit, or a logic that fails to restore its state, changes nothing;
 // the error wraps [ErrBadSnapshot] (or [ErrLoad]). A restored engine
 // continues bit-identically: after the same calls and ticks it holds the
-// same states as the original.
+// same states as the original. (One exception, at the default backup
+// cadence of 1: a Rollback by hand before the first frame after Restore
+// moves the entities as they are, since the snapshot holds no backup.)
 func (e *Engine) Restore(s *Snapshot) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil snapshot", ErrBadSnapshot)

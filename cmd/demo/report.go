@@ -122,6 +122,9 @@ func (r *runner) report() (bool, error) {
 			return m
 		}(),
 	}
+	if r.persist != nil {
+		doc["save"] = r.persist.saveJSON()
+	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return passed, err

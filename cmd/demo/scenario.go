@@ -29,6 +29,9 @@ type options struct {
 	realtime bool
 	fault    string
 	json     string
+	view     viewOptions // -report, -http (view.go)
+	save     string      // -save DIR (persist.go)
+	replay   string      // -replay DIR (persist.go)
 }
 
 // runner drives the engine through the scenario and checks it against the
@@ -46,6 +49,11 @@ type runner struct {
 	res    results
 	// expectRollback is set only for phase 4's faulty frame.
 	expectRollback bool
+	// persist writes the saves and the journal (-save; persist.go).
+	persist *persister
+	// view samples every frame for the report and the live view (nil
+	// unless asked for; view.go).
+	view *view
 }
 
 // results are the measured figures and checks of one run.
@@ -86,14 +94,18 @@ func newRunner(opt options, out io.Writer) (*runner, error) {
 	// Generous enough that a loaded, shared machine does not trip it; the
 	// lag fault stalls well past it.
 	budget := 250 * time.Millisecond
-	e, err := versioning.New(
-		versioning.WithFrameBudget(budget),
-		versioning.WithIsolationCheck(true),
-	)
+	p, err := newPersister(opt.save)
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{opt: opt, out: out, e: e, ref: newReference(v3.DefaultRadius),
+	e, err := versioning.New(append([]versioning.Option{
+		versioning.WithFrameBudget(budget),
+		versioning.WithIsolationCheck(true),
+	}, p.options()...)...)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{opt: opt, out: out, e: e, ref: newReference(v3.DefaultRadius), persist: p,
 		fault: &fault{kind: opt.fault, lag: budget + 100*time.Millisecond},
 		dt:    time.Second / fps, start: time.Now()}
 	r.res.loadTimes = map[int]time.Duration{}
@@ -157,7 +169,9 @@ func (r *runner) tick(observed bool) {
 	if err := r.e.Tick(r.dt); err != nil {
 		r.crash("tick", err)
 	}
+	r.view.frame()
 	r.frame++
+	r.saveIfDue()
 	moved := false
 	for _, ev := range r.events[mark:] {
 		switch ev.Kind {
@@ -352,6 +366,7 @@ func (r *runner) run() {
 	r.load(1)
 	r.printf("  ✓ GameLogicModule v1 loaded in %.2fms\n", ms(r.res.loadTimes[1]))
 	r.spawn()
+	r.save()
 	r.printf("  ✓ %d entities initialized\n", n)
 	r.runUntil(10)
 	counts := r.verify()
@@ -435,7 +450,8 @@ func (r *runner) run() {
 		"lag": "collision detection stalls past the frame budget"}[r.opt.fault])
 	r.metrics()
 	missed0 := r.res.framesMissed
-	r.fault.armed, r.expectRollback = true, true
+	r.armFault() // through the engine, so that a journal records it
+	r.expectRollback = true
 	r.tick(true)
 	r.expectRollback = false
 	rb := r.res.rollback
