@@ -243,6 +243,21 @@ func (c *Columns) Slice(lo, hi int) Columns {
 	return out
 }
 
+// SliceInto makes dst a view of rows [lo, hi) of c, like [Columns.Slice],
+// reusing dst's table of columns: no allocation once dst has held a view of
+// as many components.
+func (c *Columns) SliceInto(dst *Columns, lo, hi int) {
+	cols := dst.cols[:0]
+	if cap(cols) < len(c.cols) {
+		cols = make([][]byte, 0, len(c.cols))
+	}
+	for i, comp := range c.layout.comps {
+		s := comp.Size()
+		cols = append(cols, c.cols[i][lo*s:hi*s:hi*s])
+	}
+	*dst = Columns{Keys: c.Keys[lo:hi:hi], layout: c.layout, cols: cols, view: true}
+}
+
 // Clone returns an owned deep copy of c.
 func (c *Columns) Clone() Columns {
 	var out Columns

@@ -111,6 +111,17 @@ func (l *Layout) Component(id ID) *Component {
 	return nil
 }
 
+// ComponentNamed returns the layout's component with the given name, or
+// nil.
+func (l *Layout) ComponentNamed(name string) *Component {
+	for _, c := range l.comps {
+		if c.schema.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
 // Has reports whether the layout holds c with c's layout.
 func (l *Layout) Has(c Spec) bool {
 	sc := c.spec().c

@@ -79,7 +79,7 @@ func (e *Engine) setComponent(module string, key ecs.Key, c *ecs.Component, valu
 	cmd := command{key: key, comp: c.Name(), payload: slices.Clone(value)}
 	m.cmds = append(m.cmds, cmd)
 	if e.recording() {
-		e.record(Op{Kind: OpSetComponent, Module: module, Keys: []ecs.Key{key}, Component: cmd.comp, Value: slices.Clone(value)})
+		e.record(Op{Kind: OpSetComponent, Module: module, Keys: e.oneKey(key), Component: cmd.comp, Value: cmd.payload})
 	}
 	return nil
 }
@@ -126,19 +126,12 @@ func (e *Engine) Command(module string, key ecs.Key, name string, payload []byte
 	}
 	m.cmds = append(m.cmds, command{key: key, name: name, payload: slices.Clone(payload)})
 	if e.recording() {
-		e.record(Op{Kind: OpCommand, Module: module, Keys: []ecs.Key{key}, Name: name, Value: slices.Clone(payload)})
+		e.record(Op{Kind: OpCommand, Module: module, Keys: e.oneKey(key), Name: name, Value: m.cmds[len(m.cmds)-1].payload})
 	}
 	return nil
 }
 
-func componentNamed(l *ecs.Layout, name string) *ecs.Component {
-	for _, c := range l.Components() {
-		if c.Name() == name {
-			return c
-		}
-	}
-	return nil
-}
+func componentNamed(l *ecs.Layout, name string) *ecs.Component { return l.ComponentNamed(name) }
 
 // applyCommands applies the module's queued commands in order. Each one is
 // atomic: it changes its entity, or nothing and reports why.
@@ -159,29 +152,32 @@ func (e *Engine) applyCommand(m *module, cmd command) error {
 	}
 	w := m.versions[ver].l.world
 	all := w.Columns()
-	view := all.Slice(row, row+1)
-	before := view.Clone()
+	view := &m.cmdView
+	all.SliceInto(view, row, row+1)
+	before := &m.cmdBefore
+	before.Reset(w.Layout())
+	before.AppendAll(view)
 	if cmd.comp != "" {
-		c := componentNamed(w.Layout(), cmd.comp)
+		c := w.Layout().ComponentNamed(cmd.comp)
 		if c == nil || len(cmd.payload) != c.Size() {
 			return fmt.Errorf("%w: %s v%d has no component %q of %d bytes", ErrBadCommand, m.name, ver, cmd.comp, len(cmd.payload))
 		}
 		copy(view.Raw(c.ID()), cmd.payload)
 	} else {
 		fn := m.commands[cmd.name]
-		if err := e.user(func() error { return fn(&view, cmd.payload) }); err != nil {
-			restoreRow(&view, &before)
+		if err := e.user(func() error { return fn(view, cmd.payload) }); err != nil {
+			restoreRow(view, before)
 			return fmt.Errorf("%w: %q on entity %#x: %w", ErrBadCommand, cmd.name, uint64(cmd.key), err)
 		}
 	}
 	if e.cfg.checks {
 		if r, field := view.FirstNonFinite(); r >= 0 {
-			restoreRow(&view, &before)
+			restoreRow(view, before)
 			return fmt.Errorf("%w: entity %#x: %s not finite", ErrBadCommand, uint64(cmd.key), field)
 		}
 	}
 	if view.Keys[0] != cmd.key {
-		restoreRow(&view, &before)
+		restoreRow(view, before)
 		return fmt.Errorf("%w: command changed the key of entity %#x", ErrBadCommand, uint64(cmd.key))
 	}
 	// Something other than the schedule wrote the world: the next backup,

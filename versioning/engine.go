@@ -47,6 +47,7 @@ type Engine struct {
 	tasks      []*stepResult // the steps of the level being run
 	stepDT     float32       // their time step
 	stepTaskFn func(int)     // e.stepTask, made once so that frames allocate nothing
+	keyBuf     [1]ecs.Key    // an op's one key (see oneKey)
 }
 
 // New creates an engine.

@@ -47,8 +47,7 @@ func (e *Engine) Spawn(module string, layout int, c *ecs.Columns) ([]ecs.Key, er
 		return nil, err
 	}
 	if e.recording() {
-		rec := in.Clone()
-		e.record(Op{Kind: OpSpawn, Module: module, Version: layout, Columns: &rec, Keys: slices.Clone(in.Keys)})
+		e.record(Op{Kind: OpSpawn, Module: module, Version: layout, Columns: &in, Keys: in.Keys})
 	}
 	return in.Keys, nil
 }
@@ -128,7 +127,7 @@ func (e *Engine) Despawn(module string, keys ...ecs.Key) error {
 		delete(m.pins, k)
 	}
 	if e.recording() {
-		e.record(Op{Kind: OpDespawn, Module: module, Keys: slices.Clone(keys)})
+		e.record(Op{Kind: OpDespawn, Module: module, Keys: keys})
 	}
 	if err := e.rebalance(m, m.weights, nil); err != nil {
 		m.dirty = true // retried at the next frame boundary
@@ -170,7 +169,7 @@ func (e *Engine) Pin(module string, key ecs.Key, version int) error {
 		}
 		return err
 	}
-	e.record(Op{Kind: OpPin, Module: module, Version: version, Keys: []ecs.Key{key}})
+	e.record(Op{Kind: OpPin, Module: module, Version: version, Keys: e.oneKey(key)})
 	return nil
 }
 
@@ -195,7 +194,7 @@ func (e *Engine) Unpin(module string, key ecs.Key) error {
 		m.pins[key] = old
 		return err
 	}
-	e.record(Op{Kind: OpUnpin, Module: module, Keys: []ecs.Key{key}})
+	e.record(Op{Kind: OpUnpin, Module: module, Keys: e.oneKey(key)})
 	return nil
 }
 

@@ -41,6 +41,8 @@ type module struct {
 	next       map[int]float64       // the weights being checked, reused
 	paths      map[[2]int]pathResult // migration paths; reset when a version registers
 	parts      []rollbackPart        // a rollback's parts, reused
+	cmdView    ecs.Columns           // a command's entity row (a view), reused
+	cmdBefore  ecs.Columns           // that row before the command, reused
 	results    []stepResult          // a frame's step results, reused (stepModule)
 }
 

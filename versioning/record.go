@@ -2,7 +2,7 @@ package versioning
 
 import (
 	"fmt"
-	"maps"
+	"runtime/debug"
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
@@ -82,8 +82,9 @@ func ParseOpKind(s string) (OpKind, bool) {
 
 // Op is one recorded change: a call with its arguments, or a detected
 // failure. Fields that do not apply to a kind are zero. An Op handed to a
-// [Recorder] owns its slices and maps: the engine does not keep or reuse
-// them.
+// [Recorder] borrows its slices, maps and columns for the duration of
+// Record: they may be the caller's or the engine's, so a recorder that keeps
+// them must copy them (a journal encodes them at once).
 type Op struct {
 	Kind OpKind
 	// Frame is the number of frames ticked before the op (for OpTick, the
@@ -189,15 +190,24 @@ func (e *Engine) record(op Op) {
 		return
 	}
 	op.Frame = e.frame
-	if err := protect(func() error { r.Record(op); return nil }); err != nil {
-		e.emit(Event{Kind: EventError, Module: op.Module, Err: fmt.Errorf("recording %v: %w", op.Kind, err)})
-	}
+	defer func() {
+		if p := recover(); p != nil {
+			err := &PanicError{Value: p, Stack: debug.Stack()}
+			e.emit(Event{Kind: EventError, Module: op.Module, Err: fmt.Errorf("recording %v: %w", op.Kind, err)})
+		}
+	}()
+	r.Record(op)
 }
 
 // recording reports whether ops are recorded, so callers skip building them.
 func (e *Engine) recording() bool { return e.cfg.recorder != nil }
 
-func cloneWeights(w map[int]float64) map[int]float64 { return maps.Clone(w) }
+// oneKey is a one-key slice for an op, in a buffer the engine reuses (ops
+// borrow their slices).
+func (e *Engine) oneKey(k ecs.Key) []ecs.Key {
+	e.keyBuf[0] = k
+	return e.keyBuf[:]
+}
 
 // failureCause names the check that failed a step, for OpFailure.
 func failureCause(err error) string {

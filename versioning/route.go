@@ -460,7 +460,7 @@ func (e *Engine) SetSplit(module string, weights map[int]float64) error {
 		return err
 	}
 	if e.recording() {
-		e.record(Op{Kind: OpSetSplit, Module: module, Weights: cloneWeights(weights)})
+		e.record(Op{Kind: OpSetSplit, Module: module, Weights: weights})
 	}
 	return nil
 }
