@@ -187,8 +187,8 @@ func ExampleEngine_PlanSplit() {
 	if err != nil {
 		panic(err)
 	}
-	// 0.25 of 10 is 2.5: v2 gets 2 or 3; the seat goes to the version
-	// whose weight rose.
+	// 0.25 of 10 is 2.5: v2 gets 2 or 3. v1 holds the seat already, so it
+	// keeps it: only the entities that must move do.
 	fmt.Println("quota:", plan.Quota)
 	for _, mv := range plan.Moves {
 		fmt.Printf("move %d entities v%d→v%d\n", len(mv.Keys), mv.From, mv.To)
@@ -200,7 +200,7 @@ func ExampleEngine_PlanSplit() {
 	fmt.Println("split still:", split)
 
 	// Output:
-	// quota: map[1:7 2:3]
-	// move 3 entities v1→v2
+	// quota: map[1:8 2:2]
+	// move 2 entities v1→v2
 	// split still: map[1:1]
 }

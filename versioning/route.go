@@ -489,8 +489,8 @@ type PlannedMove struct {
 // The rules: every pinned entity goes to its pin; of the N unpinned
 // entities each version gets ⌊w·N⌋ or ⌈w·N⌉ (exact when w·N is whole); the
 // seats left after the floors go first to versions that already hold their
-// ceiling and whose weight did not fall, then to versions whose weight
-// rose, then by largest remainder. Only the entities that must move do,
+// ceiling (those whose weight did not fall first), then to versions whose
+// weight rose, then by largest remainder. Only the entities that must move do,
 // taken from the end of each world, so an entity moves only from a version
 // holding more than its quota to one holding less. A version whose weight
 // rises never loses an entity; when only one weight rises, entities move

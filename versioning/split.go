@@ -24,8 +24,9 @@ type share struct {
 // The seats left after the floors go, in this order:
 //  1. to versions that already hold ⌈w·n⌉ or more and whose weight did not
 //     fall (sticky: no entity leaves a version that need not lose one);
-//  2. to versions whose weight rose;
-//  3. to versions that already hold ⌈w·n⌉ or more;
+//  2. to versions that already hold ⌈w·n⌉ or more (still sticky: a seat
+//     kept is an entity that does not move);
+//  3. to versions whose weight rose;
 //  4. to the others;
 //
 // each group by largest remainder, then lower version number. Entities then
@@ -73,9 +74,9 @@ func quotasInto(sc *quotaScratch, q []int, shares []share, current []int, n int)
 			switch {
 			case sticky && s.weight >= s.prev:
 				class = 0
-			case s.weight > s.prev:
-				class = 1
 			case sticky:
+				class = 1
+			case s.weight > s.prev:
 				class = 2
 			}
 			seats = append(seats, seat{i: i, class: class, rem: x[i] - f})

@@ -31,7 +31,7 @@ func (r *runner) assertions() []assertion {
 		gc.Duration < 100*time.Millisecond && r.gcEfficiency() >= 95
 	return []assertion{
 		{"multi_version_loading", fmt.Sprintf("%d versions loaded at once, each load < 200ms", res.maxLoaded), res.maxLoaded >= 3 && loadOK},
-		{"canary_deployment_accurate", fmt.Sprintf("canary %.1f%% of %d", res.canary, n), math.Abs(res.canary-10) <= 2 && res.offTarget == 0},
+		{"canary_deployment_accurate", fmt.Sprintf("canary %.1f%% of %d", res.canary, n), withinPoints(res.canary-10, n) && res.offTarget == 0},
 		{"progressive_migration_no_loss", fmt.Sprintf("%d steps, max %.3fms", res.migrationSteps, ms(res.migrationMax)),
 			res.migrationOK && res.migrationSteps == 4 && res.migrationMax < 500*time.Millisecond && res.matched == res.checked},
 		{"rollback_fast_and_safe", "", rollbackOK},
@@ -39,7 +39,7 @@ func (r *runner) assertions() []assertion {
 		{"auto_gc_triggered", "", gcOK},
 		{"three_way_coexistence", fmt.Sprintf("%d versions with entities", res.maxPopulated), res.threeWay && res.maxPopulated == 3},
 		{"traffic_routing_precise", fmt.Sprintf("max deviation %.3f points, %d entities off target", res.maxDeviation, res.offTarget),
-			res.maxDeviation <= 2 && res.offTarget == 0},
+			withinPoints(res.maxDeviation, n) && res.offTarget == 0},
 		{"total_entities_constant", fmt.Sprintf("%d", n), res.totalConstant},
 		{"no_crashes", fmt.Sprintf("%d errors", len(res.crashes)), len(res.crashes) == 0},
 	}
@@ -64,8 +64,8 @@ func (r *runner) report() (bool, error) {
 	}
 	r.printf("%s\nMETRICS SUMMARY\n%s\n", line, line)
 	r.printf("Version load time:       %.2fms (threshold: < 200ms) %s\n", ms(maxLoad), mark(maxLoad < 200*time.Millisecond))
-	r.printf("Canary accuracy:         %.1f%% (target: 10%% ±2%%) %s\n", res.canary, mark(math.Abs(res.canary-10) <= 2))
-	r.printf("Traffic split accuracy:  ±%.3f%% (threshold: ±2%%) %s\n", res.maxDeviation, mark(res.maxDeviation <= 2))
+	r.printf("Canary accuracy:         %.1f%% (target: 10%% ±2%%%s) %s\n", res.canary, pointsNote(r.opt.entities), mark(withinPoints(res.canary-10, r.opt.entities)))
+	r.printf("Traffic split accuracy:  ±%.3f%% (threshold: ±2%%%s) %s\n", res.maxDeviation, pointsNote(r.opt.entities), mark(withinPoints(res.maxDeviation, r.opt.entities)))
 	r.printf("State migration time:    %.3fms (threshold: < 500ms) %s\n", ms(res.migrationMax), mark(res.migrationMax < 500*time.Millisecond))
 	r.printf("Rollback time:           %.2fms (threshold: < 200ms) %s\n", ms(rbTime), mark(res.rollback != nil && rbTime < 200*time.Millisecond))
 	r.printf("Rollback downtime:       %.2fms (threshold: < 1000ms), %d frames missed %s\n", ms(rbDown), res.framesMissed, mark(res.rollback != nil && rbDown < time.Second && res.framesMissed == 0))
@@ -130,4 +130,23 @@ func (r *runner) report() (bool, error) {
 		return passed, err
 	}
 	return passed, os.WriteFile(r.opt.json, append(b, '\n'), 0o644)
+}
+
+// minPointsN is the fewest entities for which ±2 percentage points is
+// reachable: with fewer, one entity is more than 4% of them, and the
+// exact quota (which the engine holds, checked as entities off target) can
+// be more than 2 points from the weight.
+const minPointsN = 25
+
+// withinPoints applies the ±2-point threshold where it is reachable.
+func withinPoints(dev float64, n int) bool {
+	return n < minPointsN || math.Abs(dev) <= 2
+}
+
+// pointsNote says when the points threshold is information only.
+func pointsNote(n int) string {
+	if n < minPointsN {
+		return fmt.Sprintf(", information only below %d entities: judged by entities off the exact quota", minPointsN)
+	}
+	return ""
 }

@@ -385,7 +385,7 @@ func (r *runner) run() {
 	r.control("canary split", func() error { return r.e.SetSplit(module, canary) })
 	counts = r.distribution(canary)
 	r.res.canary = 100 * float64(counts[2]) / float64(n)
-	r.printf("  %s Canary accuracy: %.1f%% (target 10%% ±2%%)\n", mark(math.Abs(r.res.canary-10) <= 2), r.res.canary)
+	r.printf("  %s Canary accuracy: %.1f%% (target 10%% ±2%%%s)\n", mark(withinPoints(r.res.canary-10, n)), r.res.canary, pointsNote(n))
 	r.runUntil(50)
 	r.printf("  %s Memory isolation: %s (%d entity checks, %d isolation violations)\n\n",
 		mark(r.isolated()), r.isolation(), r.res.checked, r.res.violations)
