@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/grove-engine/grove/internal/pool"
 	"github.com/grove-engine/grove/spatial"
 )
 
@@ -14,7 +15,12 @@ import (
 // (≈ 1.0 pair per entity). The grid uses cell = 2·radius = 4 and is measured
 // for Build + Pairs (all pairs) per iteration; brute force for BrutePairs.
 // grid-outliers is the grid on the same world with 1% of the entities thrown
-// 1e6 to 1e9 away (see outlierPositions).
+// 1e6 to 1e9 away (see outlierPositions). Both grids run their parts on a
+// worker pool of GOMAXPROCS workers, so
+//
+//	go test -run '^$' -bench Pairs -cpu 1,2 ./bench/
+//
+// shows how they scale with cores; brute force stays on one.
 
 const (
 	benchRadius = 2
@@ -58,6 +64,11 @@ func BenchmarkPairs(b *testing.B) {
 					pos = outlierPositions(n)
 				}
 				var g spatial.Grid
+				if impl != "brute" {
+					p := pool.New(0) // GOMAXPROCS workers, as -cpu sets them
+					defer p.Close()
+					g.SetRunner(p)
+				}
 				run := func(dst []spatial.Pair) []spatial.Pair {
 					if impl == "brute" {
 						return spatial.BrutePairs(dst[:0], pos, benchRadius)

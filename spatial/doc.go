@@ -17,16 +17,22 @@
 //     predicate, and the grid's cell search provably covers it for every
 //     finite position, however large or negative.
 //   - [Pair] is one overlapping pair, A < B.
+//   - [Runner] runs numbered tasks in parallel; [Grid.SetRunner] gives a Grid
+//     one (Grove's engine passes its worker pool). With 32768 entities or
+//     more, Build and Pairs then split their passes into parts: a few per
+//     worker, over contiguous ranges of the input, of the bands of rows and
+//     of the sorted entities. Per-part counts and per-part pair buffers are
+//     combined in part order, so the layout and the pairs, in their order,
+//     are those of the serial code at any worker count. Without a Runner
+//     everything runs on the caller; the package starts no goroutine.
 //   - [ErrInvalidCell], [ErrInvalidRadius] and [ErrTooMany] are the sentinel
-//     errors.
+//     errors of bad arguments. A panic inside Build or Pairs (a bug), on
+//     whichever goroutine ran the part, comes back as a [*PanicError]
+//     wrapping [ErrPanic]; a failing Runner as an error wrapping
+//     [ErrRunner].
 //
 // Entities with a NaN or infinite coordinate are skipped and counted
 // ([Grid.Skipped]); they never overlap anything.
-//
-// The first large [Grid.Build] (32768 entities or more) starts one helper
-// goroutine, shared by every Grid in the process, that takes half of the
-// sorting and of the pair search when GOMAXPROCS > 1. It then waits for work
-// for the life of the process. Results do not depend on it.
 //
 // The package has no build tags.
 package spatial

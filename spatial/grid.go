@@ -35,10 +35,10 @@ const maxCellLimit = 1 << 30
 //
 // A Grid is not safe for concurrent use: its methods must not run at the same
 // time as each other (Pairs keeps scratch space in the grid). Different Grids
-// may be used from different goroutines. With 32768 or more entities, Build
-// (in the dense layout) and Pairs split their work in two halves and hand one to a helper
-// goroutine shared by the package, when it is idle; the result is the same as
-// single-threaded, in the same order.
+// may be used from different goroutines. Given a [Runner] ([Grid.SetRunner]),
+// Build and Pairs split their work over 32768 or more entities into parts run
+// in parallel; the result is the same as without, in the same order. A Grid
+// starts no goroutine itself.
 type Grid struct {
 	// Layout of the last successful Build. Cell (cx, cy) is number
 	// cy*stride+cx; a coordinate v falls in column floor((v-minX)*inv),
@@ -64,29 +64,39 @@ type Grid struct {
 	hbits  uint
 	hdiv   uint64
 	keys   []hkey
-	cand   [2]int // candidates compared by the last Pairs, per half
 
 	start []int32  // len stride*(ny+1)+1: the entities of cell c are ents[start[c]:start[c+1]]
 	ents  []entity // the binned entities, in cell order
-	// Scratch for sortBanded and Pairs, and their work in progress, which
-	// the two halves of a task share (see both).
-	tmp   []entity // entities sorted by band
-	band  []int32  // band starts, then one set of band cursors per half
-	buf   [2][]Pair
-	found [2]int   // pairs at the start of buf[part]
-	work  struct { // the task in progress
-		pos          []float32
-		shift, bands int
-		split        int // first band of the second half
-		lim          float64
-		reach        int
-	}
-	done chan struct{} // the helper's half is finished
 
-	// Tuning; zero means the default. Tests lower them to reach every path
-	// with few entities.
-	bandTarget  int // entities per band
-	parallelMin int // fewest entities worth splitting across two cores
+	// Scratch for the banded sorts and Pairs, and the task in progress,
+	// which its parts share (see each).
+	tmp   []entity // entities sorted by band
+	band  []int32  // band starts, then one set of band cursors per part
+	split []int    // the first band of each part of the "sort" step, and the band count
+	parts []part
+	work  struct {
+		step  string
+		fn    func(g *Grid, part int)
+		parts int
+		pos   []float32 // Build's input
+		src   bool      // rehash: the input is ents, not pos
+		shift int       // rows (dense) or buckets (hashed) per band: 1<<shift
+		bands int
+		lim   float64
+		reach int
+		dst   []Pair // Pairs' result, for the "copy" step
+		rebin bool   // Pairs is re-binning a hashed layout
+	}
+
+	runner Runner
+	task   func(part int) // runs a part of the current step; see each
+	taskOf *Grid          // the Grid task was made for
+
+	// Tuning and testing; zero means the default. Tests lower them to
+	// reach every path with few entities, and hook injects faults.
+	bandTarget  int                      // entities per band
+	parallelMin int                      // fewest entities worth splitting into parts
+	hook        func(step string, p int) // called on the caller before a step (p = -1), then at the start of every part
 }
 
 // Len returns the number of entities binned by the last successful
@@ -121,10 +131,16 @@ func maxCells(m int) int {
 // For the fastest [Grid.Pairs], choose cell = 2*radius: each entity is then
 // compared only with the 3×3 cells around its own.
 //
+// With a [Runner] (see [Grid.SetRunner]) and 32768 entities or more, Build
+// splits its passes into parts run in parallel; the layout is the same.
+//
 // If cell is not positive and finite, Build returns an error wrapping
 // [ErrInvalidCell]; if n exceeds math.MaxInt32, one wrapping [ErrTooMany]. A
-// failed Build leaves the grid unchanged. Buffers are reused: once a Build has
-// run for n entities, Builds for n or fewer allocate nothing.
+// Build that fails this way leaves the grid unchanged. Should Build panic (a
+// bug), or the runner fail, it returns a [*PanicError] (wrapping [ErrPanic])
+// or an error wrapping [ErrRunner], and leaves the grid empty. Buffers are
+// reused: once a Build has run for n entities, Builds for n or fewer
+// allocate nothing.
 func (g *Grid) Build(pos []float32, cell float32) error {
 	if !validLength(cell) {
 		return fmt.Errorf("%w: %v", ErrInvalidCell, cell)
@@ -133,9 +149,90 @@ func (g *Grid) Build(pos []float32, cell float32) error {
 	if err := checkCount(n); err != nil {
 		return err
 	}
-	pos = pos[:2*n]
+	g.work.pos = pos[:2*n]
+	err := g.build(float64(cell))
+	g.work.pos = nil // do not keep the caller's slice
+	if err != nil {
+		g.binned, g.nx, g.ny, g.hashed = 0, 0, 0, false
+	}
+	return err
+}
 
-	// Bounding box of the finite positions.
+// build is Build after validation, on g.work.pos.
+func (g *Grid) build(cell float64) (err error) {
+	defer recovered("build", &err)
+	pos := g.work.pos
+	n := len(pos) / 2
+
+	// Bounding box of the finite positions, per part, then combined in
+	// part order: the same box, bit for bit, as one pass would find.
+	g.setParts(g.partsFor(n))
+	if err := g.each("bounds", (*Grid).bounds); err != nil {
+		return err
+	}
+	loX, loY := float32(math.MaxFloat32), float32(math.MaxFloat32)
+	hiX, hiY := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+	m := 0
+	for _, st := range g.parts[:g.work.parts] {
+		m += st.m
+		if st.loX < loX {
+			loX = st.loX
+		}
+		if st.hiX > hiX {
+			hiX = st.hiX
+		}
+		if st.loY < loY {
+			loY = st.loY
+		}
+		if st.hiY > hiY {
+			hiY = st.hiY
+		}
+	}
+	g.binned, g.skipped = m, n-m
+	if m == 0 {
+		g.nx, g.ny = 0, 0
+		return nil
+	}
+
+	// Layout. ex and ey are at most 2*MaxFloat32: finite in float64.
+	ex := float64(hiX) - float64(loX)
+	ey := float64(hiY) - float64(loY)
+	base := layoutCell(cell, ex, ey, float64(maxCells(m)))
+	ecell := base * (1 + cellMargin)
+	nx := int(ex/ecell) + 1
+	ny := int(ey/ecell) + 1
+	stride := nx + 1
+	ncells := stride * (ny + 1)
+	g.minX, g.minY = float64(loX), float64(loY)
+	g.base, g.inv = base, 1/ecell
+	g.nx, g.ny, g.stride = nx, ny, stride
+
+	g.grow(n, ncells)
+	g.hashed = base > cell && g.crowded(pos, ncells)
+	g.setParts(g.partsFor(m))
+	if g.hashed {
+		g.hbase = cell
+		g.hinv = 1 / (g.hbase * (1 + cellMargin))
+		g.hbits, g.hdiv = hashBits(m), 1
+		if shift, bands := g.hashBands(m); g.work.parts > 1 && bands > 1 {
+			return g.sortBanded(false, shift, bands)
+		}
+		g.sortHashed(pos)
+		return nil
+	}
+	if shift, bands := g.bands(m); bands > 1 {
+		return g.sortBanded(false, shift, bands)
+	}
+	g.sortDirect(pos)
+	return nil
+}
+
+// bounds finds the bounding box and the number of the finite positions in
+// part p of the input.
+func (g *Grid) bounds(p int) {
+	pos := g.work.pos
+	lo, hi := span(p, g.work.parts, len(pos)/2)
+	pos = pos[2*lo : 2*hi]
 	loX, loY := float32(math.MaxFloat32), float32(math.MaxFloat32)
 	hiX, hiY := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
 	m := 0
@@ -158,40 +255,8 @@ func (g *Grid) Build(pos []float32, cell float32) error {
 			hiY = y
 		}
 	}
-	g.binned, g.skipped = m, n-m
-	if m == 0 {
-		g.nx, g.ny = 0, 0
-		return nil
-	}
-
-	// Layout. ex and ey are at most 2*MaxFloat32: finite in float64.
-	ex := float64(hiX) - float64(loX)
-	ey := float64(hiY) - float64(loY)
-	base := layoutCell(float64(cell), ex, ey, float64(maxCells(m)))
-	ecell := base * (1 + cellMargin)
-	nx := int(ex/ecell) + 1
-	ny := int(ey/ecell) + 1
-	stride := nx + 1
-	ncells := stride * (ny + 1)
-	g.minX, g.minY = float64(loX), float64(loY)
-	g.base, g.inv = base, 1/ecell
-	g.nx, g.ny, g.stride = nx, ny, stride
-
-	g.grow(n, ncells)
-	g.hashed = base > float64(cell) && g.crowded(pos, ncells)
-	if g.hashed {
-		g.hbase = float64(cell)
-		g.hinv = 1 / (g.hbase * (1 + cellMargin))
-		g.hbits, g.hdiv = hashBits(m), 1
-		g.sortHashed(pos)
-		return nil
-	}
-	if shift, bands := g.bands(m); bands > 1 {
-		g.sortBanded(pos, shift, bands)
-	} else {
-		g.sortDirect(pos)
-	}
-	return nil
+	st := &g.parts[p]
+	st.loX, st.loY, st.hiX, st.hiY, st.m = loX, loY, hiX, hiY, m
 }
 
 // crowded reports whether the dense layout just computed would put entities

@@ -341,19 +341,23 @@ func TestNoAllocsAfterWarmUp(t *testing.T) {
 	a := layouts[0].gen(rng, 5000, 2)
 	b := layouts[1].gen(rng, 5000, 2) // same n, different spread
 	small := layouts[0].gen(rng, 100, 2)
+	outliers := outlierLayouts[2].gen(rng, 5000, 2) // hashed
 	for _, tc := range []struct {
-		name string
-		g    Grid
+		name   string
+		g      Grid
+		runner Runner
 	}{
-		{"direct", Grid{}},
-		{"banded-parallel", Grid{bandTarget: 64, parallelMin: 1}},
+		{"direct", Grid{}, nil},
+		{"banded", Grid{bandTarget: 64}, nil},
+		{"banded-parts", Grid{bandTarget: 64, parallelMin: 1}, orderRunner{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := &tc.g
+			g.SetRunner(tc.runner)
 			pairs := make([]Pair, 0, 100000)
 			nb := make([]int32, 0, 5000)
 			frame := func() {
-				for _, pos := range [][]float32{a, b, small} {
+				for _, pos := range [][]float32{a, b, small, outliers} {
 					if err := g.Build(pos, 4); err != nil {
 						panic(err)
 					}
@@ -361,22 +365,30 @@ func TestNoAllocsAfterWarmUp(t *testing.T) {
 					if pairs, err = g.Pairs(pairs[:0], 2); err != nil {
 						panic(err)
 					}
+					if g.hashed { // a wider radius re-bins
+						if pairs, err = g.Pairs(pairs[:0], 5); err != nil {
+							panic(err)
+						}
+					}
 					if nb, err = g.Neighbors(nb[:0], pos[0], pos[1], 10); err != nil {
 						panic(err)
 					}
 				}
 			}
 			frame() // warm up for n = 5000
-			assert.Zero(t, testing.AllocsPerRun(20, frame))
+			require.NoError(t, g.Build(outliers, 4))
+			require.True(t, g.hashed, "the outliers take the hashed layout")
+			assert.Zero(t, testing.AllocsPerRun(5, frame))
 			assert.NotEmpty(t, pairs)
 		})
 	}
 }
 
 func TestBandedParallelSameAsDirect(t *testing.T) {
-	// Tiny bands and a parallel threshold of one entity push small inputs
-	// through sortBanded and the two-half split. The result must equal the
-	// plain single-threaded one in content and order, and brute force.
+	// Tiny bands, a parallel threshold of one entity and a runner of two
+	// workers push small inputs through sortBanded and the split into
+	// parts. The result must equal the plain single-threaded one in content
+	// and order, and brute force.
 	seeds := 6
 	if testing.Short() {
 		seeds = 2
@@ -384,6 +396,7 @@ func TestBandedParallelSameAsDirect(t *testing.T) {
 	for _, l := range layouts {
 		t.Run(l.name, func(t *testing.T) {
 			tuned := Grid{bandTarget: 4, parallelMin: 1}
+			tuned.SetRunner(goRunner{2})
 			var plain Grid
 			for seed := range seeds {
 				rng := rand.New(rand.NewPCG(uint64(seed), 4))

@@ -129,16 +129,20 @@ func prefixEnds(start []int32) {
 
 // rehash re-bins the hashed layout with cells div times larger on each side,
 // so that Pairs with a radius above the cell side searches only 3×3 cells.
-// The entities keep their positions, so results do not change. It allocates
+// The entities keep their positions, so results do not change. With several
+// parts it runs the banded sort on the entities themselves. It allocates
 // scratch the first time it runs for a given size.
-func (g *Grid) rehash(div uint64) {
+func (g *Grid) rehash(div uint64) error {
+	g.hdiv = div
+	if shift, bands := g.hashBands(g.binned); g.work.parts > 1 && bands > 1 {
+		return g.sortBanded(true, shift, bands)
+	}
 	m := g.binned
 	if cap(g.tmp) < m {
 		g.tmp = make([]entity, cap(g.ents))
 	}
 	pos := g.tmp[:m]
 	copy(pos, g.ents[:m])
-	g.hdiv = div
 	nb := 1 << g.hbits
 	start := g.start[:nb+1]
 	clear(start)
@@ -158,6 +162,7 @@ func (g *Grid) rehash(div uint64) {
 		ents[p] = e
 		keys[p] = k
 	}
+	return nil
 }
 
 // hashReach returns the divisor that makes the hashed cells at least d wide:

@@ -1,6 +1,9 @@
 package spatial
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Pairs appends to dst every pair {A, B}, A < B, of entities binned by the
 // last [Grid.Build] whose circles of the given radius overlap, each pair once,
@@ -10,18 +13,23 @@ import "fmt"
 //	dy := float64(ya) - float64(yb)
 //	float64(dx*dx)+float64(dy*dy) <= (2*float64(radius))*(2*float64(radius))
 //
-// so the set of pairs is exactly BrutePairs' on the same positions; the order
-// is unspecified (sort the result to compare). A and B are indices into the
-// slice given to Build.
+// so the set of pairs is exactly BrutePairs' on the same positions. The
+// order is unspecified (sort the result to compare with BrutePairs), but it
+// is the same for the same Build input and radius whatever the [Runner]. A
+// and B are indices into the slice given to Build.
 //
 // Any positive finite radius works. When 2*radius <= the cell side given to
 // Build, only the 3×3 cells around each entity are searched; a larger radius
 // searches ceil(2*radius/cell) cells on each side, correctly but more slowly.
 // If radius is not positive and finite, Pairs returns dst unchanged and an
-// error wrapping [ErrInvalidRadius].
+// error wrapping [ErrInvalidRadius]. With a Runner and 32768 entities or
+// more, Pairs searches in parts run in parallel. Should it panic (a bug) or
+// the runner fail, it returns dst unchanged and a [*PanicError] or an error
+// wrapping [ErrRunner]; the grid is left empty if that happened while
+// re-binning a hashed layout (below).
 //
-// Pairs writes only within dst's new length. It keeps a scratch buffer in the
-// grid that grows to the largest result seen; once it and dst have the
+// Pairs writes only within dst's new length. It keeps scratch buffers in the
+// grid that grow to the largest result seen; once they and dst have the
 // capacity, Pairs allocates nothing, except that on a grid in the hashed
 // layout (see [Grid.Build]) a radius above cell/2 re-bins the entities and
 // may allocate that scratch once. It must not run concurrently with any
@@ -33,36 +41,89 @@ func (g *Grid) Pairs(dst []Pair, radius float32) ([]Pair, error) {
 	if g.binned < 2 {
 		return dst, nil
 	}
+	out, err := g.pairs(dst, radius)
+	g.work.dst = nil // do not keep the caller's slice
+	if err != nil {
+		if g.work.rebin { // the layout is half re-binned
+			g.work.rebin = false
+			g.binned, g.nx, g.ny, g.hashed = 0, 0, 0, false
+		}
+		return dst, err
+	}
+	return out, nil
+}
+
+// pairs is Pairs after validation.
+func (g *Grid) pairs(dst []Pair, radius float32) (_ []Pair, err error) {
+	defer recovered("search", &err)
 	w := &g.work
+	g.setParts(g.partsFor(g.binned))
 	w.lim = pairLimit(radius)
 	if g.hashed {
 		if div := g.hashReach(2 * float64(radius)); div != g.hdiv {
-			g.rehash(div)
+			w.rebin = true
+			if err := g.rehash(div); err != nil {
+				return dst, err
+			}
+			w.rebin = false
 		}
 	} else {
 		w.reach = g.reach(2 * float64(radius))
 	}
-	g.both((*Grid).pairsHalf, g.parallel(g.binned))
-	dst = append(dst, g.buf[0][:g.found[0]]...)
-	return append(dst, g.buf[1][:g.found[1]]...), nil
+	if err := g.each("pairs", (*Grid).pairsPart); err != nil {
+		return dst, err
+	}
+
+	// Concatenate the parts' pairs in part order: the order one part
+	// would have found them in.
+	parts := g.parts[:w.parts]
+	total := 0
+	for p := range parts {
+		parts[p].off = total
+		total += parts[p].found
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, total)[:base+total]
+	if len(parts) == 1 {
+		copy(dst[base:], parts[0].buf[:parts[0].found])
+		return dst, nil
+	}
+	w.dst = dst[base:]
+	if err := g.each("copy", (*Grid).copyPart); err != nil {
+		return dst[:base], err
+	}
+	return dst, nil
 }
 
-// pairsHalf finds the pairs whose first entity, in cell order, is in half
-// part of the entities, into g.buf[part] and g.found[part].
-func (g *Grid) pairsHalf(part int) {
-	lo, hi := 0, g.binned/2
-	if part == 1 {
-		lo, hi = hi, g.binned
-	}
+// pairsPart finds the pairs whose first entity, in cell order, is in part p
+// of the entities, into its buffer.
+func (g *Grid) pairsPart(p int) {
 	w := &g.work
+	lo, hi := span(p, w.parts, g.binned)
+	st := &g.parts[p]
 	switch {
 	case g.hashed:
-		g.buf[part], g.found[part], g.cand[part] = g.pairsHashed(g.buf[part], w.lim, lo, hi)
+		st.buf, st.found, st.cand = g.pairsHashed(st.buf, w.lim, lo, hi)
 	case w.reach == 1:
-		g.buf[part], g.found[part], g.cand[part] = g.pairs1(g.buf[part], w.lim, lo, hi)
+		st.buf, st.found, st.cand = g.pairs1(st.buf, w.lim, lo, hi)
 	default:
-		g.buf[part], g.found[part], g.cand[part] = g.pairsR(g.buf[part], w.lim, w.reach, lo, hi)
+		st.buf, st.found, st.cand = g.pairsR(st.buf, w.lim, w.reach, lo, hi)
 	}
+}
+
+// copyPart copies the pairs of part p to their place in the result.
+func (g *Grid) copyPart(p int) {
+	st := &g.parts[p]
+	copy(g.work.dst[st.off:], st.buf[:st.found])
+}
+
+// candidates returns the number of candidate pairs the last Pairs compared.
+func (g *Grid) candidates() int {
+	c := 0
+	for _, st := range g.parts[:g.work.parts] {
+		c += st.cand
+	}
+	return c
 }
 
 // grown returns buf with room for need more pairs after the first k, which

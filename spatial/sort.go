@@ -1,5 +1,7 @@
 package spatial
 
+import "math/bits"
+
 // defaultBandTarget is the number of entities per band of rows that
 // sortBanded aims for: few enough that a band's cells, entities and output
 // stay in a core's L2 cache. Below 8× as many entities, one direct counting
@@ -69,78 +71,131 @@ func (g *Grid) sortDirect(pos []float32) {
 	}
 }
 
-// sortBanded counting-sorts the entities of pos by cell in two levels, so
-// that no pass scatters at random over more memory than a cache holds: first
-// by band of 1<<shift rows into g.tmp (one output stream per band), then each
-// band by cell, within the band's own stretch of the cell and entity arrays.
-// Cells are numbered row by row, so sorting by band then by cell is sorting
-// by cell. Each level runs in two halves, on two cores when worthwhile; the
-// result is the same as sortDirect's either way.
-func (g *Grid) sortBanded(pos []float32, shift, bands int) {
-	m := g.binned
+// hashBands is bands for the hashed layout: count bands of 1<<shift buckets
+// each, count the largest power of two <= m/target, or 1 when that is below
+// 2. count never exceeds m/target.
+func (g *Grid) hashBands(m int) (shift, count int) {
+	q := m / g.target()
+	if q < 2 {
+		return 0, 1
+	}
+	lb := min(bits.Len(uint(q))-1, int(g.hbits))
+	return int(g.hbits) - lb, 1 << lb
+}
+
+// sortBanded counting-sorts the entities by cell (dense layout) or by bucket
+// (hashed) in two levels, so that no pass scatters at random over more
+// memory than a cache holds: first by band of 1<<shift rows or buckets into
+// g.tmp (one output stream per band), then each band by cell or bucket,
+// within the band's own stretch of the cell and entity arrays. Cells and
+// buckets are numbered band by band, so sorting by band then by cell is
+// sorting by cell.
+//
+// The input is g.work.pos or, with src set (a rehash), the entities in
+// g.ents. Each level runs in g.work.parts parts: the first over parts of
+// the input, each counting and then moving its own entities, the second
+// over runs of whole bands. Within a band, the entities of part 0 come
+// first, then those of part 1, and so on, so the entities of a cell keep
+// their input order and the result is the same, to the bit, as sortDirect's
+// or sortHashed's whatever the number of parts.
+func (g *Grid) sortBanded(src bool, shift, bands int) error {
+	m, k := g.binned, g.work.parts
+	w := &g.work
+	w.src, w.shift, w.bands = src, shift, bands
 	if cap(g.tmp) < m {
 		g.tmp = make([]entity, cap(g.ents))
 	}
-	if need := 3*bands + 1; cap(g.band) < need {
-		g.band = make([]int32, max(need, 3*(2*cap(g.ents)/g.target()+1)+1))
+	if need := (k+1)*bands + 1; cap(g.band) < need {
+		g.band = make([]int32, max(need, (k+1)*(2*cap(g.ents)/g.target()+1)+1))
 	}
-	w := &g.work
-	w.pos, w.shift, w.bands = pos, shift, bands
-	defer func() { w.pos = nil }() // do not keep the caller's slice
-	par := g.parallel(m)
+	if cap(g.split) < k+1 {
+		g.split = make([]int, k+1)
+	}
 
-	g.both((*Grid).countBands, par)
+	if err := g.each("count", (*Grid).countBands); err != nil {
+		return err
+	}
 
-	// Band b starts at bandStart[b]; within it, the first half's entities
-	// come first. The counts become each half's cursors.
+	// Band b starts at bandStart[b]; within it come part 0's entities, then
+	// part 1's, and so on. The counts become each part's cursors.
 	bandStart := g.band[:bands+1]
-	c0, c1 := g.cursors(0), g.cursors(1)
+	cursors := g.band[bands+1 : (k+1)*bands+1]
 	var sum int32
-	w.split = bands
 	for b := range bands {
 		bandStart[b] = sum
-		if 2*int(sum) >= m && w.split == bands {
-			w.split = b
+		for c := b; c < len(cursors); c += bands {
+			cnt := cursors[c]
+			cursors[c] = sum
+			sum += cnt
 		}
-		k0, k1 := c0[b], c1[b]
-		c0[b], c1[b] = sum, sum+k0
-		sum += k0 + k1
 	}
 	bandStart[bands] = sum
 
-	g.both((*Grid).distribute, par)
-	g.both((*Grid).sortBands, par)
+	// The parts of the second level: runs of bands holding about m/k
+	// entities each.
+	split := g.split[:k+1]
+	b := 0
+	for p := range k {
+		for b < bands && int(bandStart[b])*k < p*m {
+			b++
+		}
+		split[p] = b
+	}
+	split[k] = bands
 
+	if err := g.each("distribute", (*Grid).distribute); err != nil {
+		return err
+	}
+	if err := g.each("sort", (*Grid).sortBands); err != nil {
+		return err
+	}
+
+	if g.hashed {
+		g.start[1<<g.hbits] = int32(m)
+		return nil
+	}
 	// The padding row after the last.
 	stride, ny := g.stride, g.ny
 	start := g.start[:stride*(ny+1)+1]
 	for c := ny * stride; c < len(start); c++ {
 		start[c] = int32(m)
 	}
+	return nil
 }
 
-// cursors returns the band counters of half part.
-func (g *Grid) cursors(part int) []int32 {
+// cursors returns the band counters of part p.
+func (g *Grid) cursors(p int) []int32 {
 	b := g.work.bands
-	return g.band[b+1+part*b : b+1+(part+1)*b]
+	return g.band[b+1+p*b : b+1+(p+1)*b]
 }
 
-// inputHalf returns the range of input entities of half part.
-func (g *Grid) inputHalf(part int) (lo, hi int) {
-	n := len(g.work.pos) / 2
-	if part == 0 {
-		return 0, n / 2
-	}
-	return n / 2, n
-}
-
-// countBands counts the entities of each band in half part of the input.
-func (g *Grid) countBands(part int) {
+// countBands counts the entities of each band in part p of the input.
+func (g *Grid) countBands(p int) {
 	w := &g.work
-	pos, shift := w.pos, w.shift
-	cnt := g.cursors(part)
+	shift, hb := w.shift, g.hbits
+	cnt := g.cursors(p)
 	clear(cnt)
-	lo, hi := g.inputHalf(part)
+	if w.src {
+		lo, hi := span(p, w.parts, g.binned)
+		for _, e := range g.ents[lo:hi] {
+			k := g.key(float64(e.x), float64(e.y))
+			cnt[bucketOf(k.x, k.y, hb)>>shift]++
+		}
+		return
+	}
+	pos := w.pos
+	lo, hi := span(p, w.parts, len(pos)/2)
+	if g.hashed {
+		for i := lo; i < hi; i++ {
+			x, y := pos[2*i], pos[2*i+1]
+			if !finite(x) || !finite(y) {
+				continue
+			}
+			k := g.key(float64(x), float64(y))
+			cnt[bucketOf(k.x, k.y, hb)>>shift]++
+		}
+		return
+	}
 	for i := lo; i < hi; i++ {
 		x, y := pos[2*i], pos[2*i+1]
 		if !finite(x) || !finite(y) {
@@ -151,14 +206,41 @@ func (g *Grid) countBands(part int) {
 	}
 }
 
-// distribute copies the entities of half part of the input to their bands in
-// g.tmp, in input order.
-func (g *Grid) distribute(part int) {
+// distribute copies the entities of part p of the input to their bands in
+// g.tmp, in input order, with their cell (dense) or bucket (hashed).
+func (g *Grid) distribute(p int) {
 	w := &g.work
-	pos, shift, stride := w.pos, w.shift, g.stride
-	next := g.cursors(part)
+	shift, stride, hb := w.shift, g.stride, g.hbits
+	next := g.cursors(p)
 	tmp := g.tmp[:g.binned]
-	lo, hi := g.inputHalf(part)
+	if w.src {
+		lo, hi := span(p, w.parts, g.binned)
+		for _, e := range g.ents[lo:hi] {
+			k := g.key(float64(e.x), float64(e.y))
+			bk := bucketOf(k.x, k.y, hb)
+			q := next[bk>>shift]
+			next[bk>>shift] = q + 1
+			e.cell = int32(bk)
+			tmp[q] = e
+		}
+		return
+	}
+	pos := w.pos
+	lo, hi := span(p, w.parts, len(pos)/2)
+	if g.hashed {
+		for i := lo; i < hi; i++ {
+			x, y := pos[2*i], pos[2*i+1]
+			if !finite(x) || !finite(y) {
+				continue
+			}
+			k := g.key(float64(x), float64(y))
+			bk := bucketOf(k.x, k.y, hb)
+			q := next[bk>>shift]
+			next[bk>>shift] = q + 1
+			tmp[q] = entity{x: x, y: y, id: int32(i), cell: int32(bk)}
+		}
+		return
+	}
 	for i := lo; i < hi; i++ {
 		x, y := pos[2*i], pos[2*i+1]
 		if !finite(x) || !finite(y) {
@@ -166,26 +248,49 @@ func (g *Grid) distribute(part int) {
 		}
 		cx, cy := g.cellOf(x, y)
 		b := cy >> shift
-		p := next[b]
-		next[b] = p + 1
-		tmp[p] = entity{x: x, y: y, id: int32(i), cell: int32(cy*stride + cx)}
+		q := next[b]
+		next[b] = q + 1
+		tmp[q] = entity{x: x, y: y, id: int32(i), cell: int32(cy*stride + cx)}
 	}
 }
 
-// sortBands sorts the bands of half part by cell, as sortDirect does, each
-// within its own stretch of the cell and entity arrays.
-func (g *Grid) sortBands(part int) {
+// sortBands sorts the bands of part p by cell, as sortDirect does, each
+// within its own stretch of the cell and entity arrays; in the hashed
+// layout, by bucket, also writing each entity's cell to g.keys.
+func (g *Grid) sortBands(p int) {
 	w := &g.work
 	shift, stride, ny := w.shift, g.stride, g.ny
-	b0, b1 := 0, w.split
-	if part == 1 {
-		b0, b1 = w.split, w.bands
-	}
+	b0, b1 := g.split[p], g.split[p+1]
 	m := g.binned
-	start := g.start[:stride*(ny+1)+1]
 	bandStart := g.band[:w.bands+1]
 	tmp := g.tmp[:m]
 	ents := g.ents[:m]
+	if g.hashed {
+		start := g.start[:1<<g.hbits+1]
+		keys := g.keys[:m]
+		for b := b0; b < b1; b++ {
+			cnt := start[b<<shift : (b+1)<<shift]
+			clear(cnt)
+			band := tmp[bandStart[b]:bandStart[b+1]]
+			for _, e := range band {
+				start[e.cell]++
+			}
+			end := bandStart[b]
+			for c, k := range cnt {
+				end += k
+				cnt[c] = end
+			}
+			for k := len(band) - 1; k >= 0; k-- {
+				e := band[k]
+				q := start[e.cell] - 1
+				start[e.cell] = q
+				ents[q] = e
+				keys[q] = g.key(float64(e.x), float64(e.y))
+			}
+		}
+		return
+	}
+	start := g.start[:stride*(ny+1)+1]
 	for b := b0; b < b1; b++ {
 		cnt := start[(b<<shift)*stride : min((b+1)<<shift, ny)*stride]
 		clear(cnt)
@@ -200,9 +305,9 @@ func (g *Grid) sortBands(part int) {
 		}
 		for k := len(band) - 1; k >= 0; k-- {
 			e := band[k]
-			p := start[e.cell] - 1
-			start[e.cell] = p
-			ents[p] = e
+			q := start[e.cell] - 1
+			start[e.cell] = q
+			ents[q] = e
 		}
 	}
 }

@@ -69,7 +69,7 @@ func dedent(lines []string) string {
 			lines[i] = l[common:]
 		}
 	}
-	return strings.TrimRight(strings.Join(lines, "\n"), "\n")
+	return strings.Trim(strings.Join(lines, "\n"), "\n")
 }
 
 var fence = regexp.MustCompile("(?s)(<!-- snippet: ([^ ]+) -->\\s*)?```go\\n(.*?)```")
@@ -100,4 +100,15 @@ func TestGameLoopSetsUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	require.NoError(t, GameLoop(ctx))
+}
+
+// TestSaveAndLoad runs the persistence example: the state it loads at frame
+// 450 is the one the run held then.
+func TestSaveAndLoad(t *testing.T) {
+	e, err := SaveAndLoad(t.TempDir())
+	require.NoError(t, err)
+	assert.Equal(t, uint64(450), e.Frame())
+	m, err := e.Metrics("game")
+	require.NoError(t, err)
+	assert.Equal(t, 1000, m.Entities)
 }

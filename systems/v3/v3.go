@@ -208,6 +208,7 @@ func (l *Logic) bounds(v *ecs.View, _ float32) error {
 // 2·radius apart.
 func (l *Logic) Contacts(v *ecs.View, _ float32) error {
 	c := v.Columns()
+	l.grid.SetRunner(v.Runner()) // the engine's workers (nil: serial)
 	if err := l.grid.Build(ecs.Float32s(&c, scenario.Position), 2*l.cfg.radius); err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import (
 // Number is this version's number.
 const Number = 4
 
+// snippet:v4
+
 // Health is an entity's hit points and how fast they regrow, per second.
 type Health struct {
 	HP, Regen float32
@@ -56,6 +58,8 @@ func (Version) Migrations() []ecs.Migration {
 
 // NewLogic returns a fresh v4 instance.
 func (Version) NewLogic() (ecs.Logic, error) { return Logic{}, nil }
+
+// end snippet
 
 // v3Mass is "mass" in v3's layout, matched by name and layout: v4 does not
 // import v3.
