@@ -53,12 +53,3 @@ func (b *Backup) Clear() {
 
 // MemoryBytes is the memory the backup holds.
 func (b *Backup) MemoryBytes() int { return b.cols.MemoryBytes() }
-
-// dataBytes is the size of the columns' data (not their capacity).
-func (c *Columns) dataBytes() int {
-	n := 0
-	for _, b := range c.cols {
-		n += len(b)
-	}
-	return n
-}
