@@ -73,25 +73,24 @@ const scanGrain = 256
 // answer does not depend on timing.
 type scanner struct {
 	mu    sync.Mutex
-	cols  *Columns
+	cols  Columns // what is scanned (held here, so that nothing escapes)
 	row   int
 	field string
 	fn    func(lo, hi int)
 }
 
-func (s *scanner) scan(c *Columns, r Runner) (int, string) {
-	n := c.Len()
+// scan scans s.cols.
+func (s *scanner) scan(r Runner) (int, string) {
+	n := s.cols.Len()
 	if r == nil || r.Workers() == 1 || n < 4*scanGrain*r.Workers() {
-		return c.firstNonFinite(0, n)
+		return s.cols.firstNonFinite(0, n)
 	}
 	if s.fn == nil {
 		s.fn = s.chunk
 	}
-	s.cols, s.row, s.field = c, -1, ""
+	s.row, s.field = -1, ""
 	_ = r.For(n, scanGrain, s.fn) // the scan cannot panic
-	row, field := s.row, s.field
-	s.cols = nil
-	return row, field
+	return s.row, s.field
 }
 
 func (s *scanner) chunk(lo, hi int) {

@@ -214,8 +214,10 @@ func (w *World) fill(first int, src *Columns, rows []int32, lo, hi int) {
 // FirstNonFinite is [Columns.FirstNonFinite] over the world, on its
 // [Runner]'s workers when it is large: the same answer, the lowest row.
 func (w *World) FirstNonFinite() (row int, field string) {
-	c := w.Columns()
-	return w.scan.scan(&c, w.runner)
+	w.scan.cols = w.Columns()
+	row, field = w.scan.scan(w.runner)
+	w.scan.cols = Columns{}
+	return row, field
 }
 
 // CopyColumns copies the components of ids (and the keys, with keys set)

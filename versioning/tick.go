@@ -271,11 +271,8 @@ func runSchedule(s ecs.Schedule, w *ecs.World, dt float32) (string, error) {
 	for i := range s {
 		sys := &s[i]
 		err := protect(func() error { return sys.Run(v, dt) })
-		var pe *pool.PanicError
-		if errors.As(err, &pe) && !errors.Is(err, ErrPanic) {
-			// A panic in a chunk of View.For, on a worker: the same
-			// failure as a panic on the caller's goroutine.
-			err = &PanicError{Value: err, Stack: pe.Stack}
+		if err != nil {
+			err = poolPanic(err)
 		}
 		if n := w.Unlock(); n > 0 && err == nil {
 			err = fmt.Errorf("%w: %d", ErrOpenQuery, n)
@@ -348,4 +345,14 @@ func isolation(m *module, l *loaded) []int {
 	}
 	l.checksum = checksum(l.world)
 	return victims
+}
+
+// poolPanic turns a panic in a chunk of View.For, on a worker, into the
+// same failure as a panic on the caller's goroutine.
+func poolPanic(err error) error {
+	var pe *pool.PanicError
+	if errors.As(err, &pe) && !errors.Is(err, ErrPanic) {
+		return &PanicError{Value: err, Stack: pe.Stack}
+	}
+	return err
 }
