@@ -57,6 +57,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -391,7 +392,7 @@ type modelLoadFault struct {
 // modelSim is what the test versions consult: the injected clock and the
 // faults of the operation in progress.
 type modelSim struct {
-	wall   time.Duration
+	wall   atomic.Int64 // the injected clock: versions may step at the same time
 	budget time.Duration
 	faults []modelFault
 	calls  [modelMaxV + 1]int // steps of each version in this frame
@@ -399,7 +400,7 @@ type modelSim struct {
 	load   modelLoadFault
 }
 
-func (s *modelSim) clock() time.Duration { return s.wall }
+func (s *modelSim) clock() time.Duration { return time.Duration(s.wall.Load()) }
 
 func (s *modelSim) faultFor(v, call int) *modelFault {
 	for i := range s.faults {
@@ -425,7 +426,7 @@ func (s *modelSim) apply(v *ecs.View, f *modelFault) error {
 			pos[i].X = modelNaN
 		}
 	case mfLag:
-		s.wall += s.budget + time.Millisecond
+		s.wall.Add(int64(s.budget + time.Millisecond))
 	case mfOpenQuery:
 		q := v.Query()
 		_ = q.Next()
