@@ -85,11 +85,14 @@ func (c *fakeClock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 // newEngine creates an engine whose wall clock stands still unless opts
 // replace it, so that no step ever exceeds the frame budget by accident on a
-// slow machine.
+// slow machine. Its versions step one at a time unless opts say otherwise:
+// a test's fake clock is one for all versions, and a "slow" version that
+// advances it would make the versions stepping beside it slow too (the
+// parallel engine is tested by the determinism and model tests).
 func newEngine(t testing.TB, opts ...Option) *Engine {
 	t.Helper()
 	var still fakeClock
-	e, err := New(append([]Option{WithClock(still.Now)}, opts...)...)
+	e, err := New(append([]Option{WithClock(still.Now), WithWorkers(1)}, opts...)...)
 	require.NoError(t, err)
 	return e
 }

@@ -26,7 +26,9 @@ type faultRig struct {
 }
 
 // newRig registers v1, v2 and v3, wrapping those listed in faultyVersions,
-// with a fake clock and a 10ms frame budget.
+// with a fake clock and a 10ms frame budget. Versions step one at a time
+// (the fake clock is one for all of them: a slow fault must not make its
+// neighbours slow too).
 func newRig(t *testing.T, faultyVersions []int, modOpts []ModuleOption, opts ...Option) *faultRig {
 	t.Helper()
 	return newRigOf(t, []Version{v1.Version{}, v2.Version{}, v3Version(t)}, faultyVersions, modOpts, opts...)
@@ -37,7 +39,7 @@ func newRigOf(t *testing.T, versions []Version, faultyVersions []int, modOpts []
 	t.Helper()
 	r := &faultRig{clock: &fakeClock{}, faults: map[int]*fault{}, events: &collector{}}
 	var err error
-	r.e, err = New(append([]Option{WithClock(r.clock.Now), WithFrameBudget(budget)}, opts...)...)
+	r.e, err = New(append([]Option{WithClock(r.clock.Now), WithFrameBudget(budget), WithWorkers(1)}, opts...)...)
 	require.NoError(t, err)
 	require.NoError(t, r.e.AddModule(game, modOpts...))
 	for _, v := range versions {
