@@ -89,6 +89,7 @@ type loaded struct {
 	customNext map[string]float64 // filled by the next step, then swapped with custom
 	steps      stepLog            // recent steps, for the failure policy
 	touched    uint64             // counts writes to the world from outside the schedule
+	lastStep   time.Duration      // its last successful step, to schedule the longest first
 	soft       uint64             // soft errors reported, in all
 	served     uint64             // entity-steps served, in all
 }

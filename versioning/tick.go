@@ -2,9 +2,11 @@ package versioning
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
@@ -107,6 +109,12 @@ func (e *Engine) stepLevel(level []*module, dt float32) {
 		}
 		e.applyCommands(m)
 		e.prepare(m)
+	}
+	if len(e.tasks) > 1 {
+		// Longest first (by the last frame's step): a long version that
+		// starts last would keep the others waiting. Only the schedule
+		// changes, not the results, which are recorded in version order.
+		slices.SortStableFunc(e.tasks, func(a, b *stepResult) int { return cmp.Compare(b.l.lastStep, a.l.lastStep) })
 	}
 	if len(e.tasks) > 0 {
 		e.stepDT = dt
@@ -214,6 +222,7 @@ func (e *Engine) account(m *module, r *stepResult) failure {
 	} else {
 		l.custom, l.customNext = l.customNext, l.custom
 		l.stats.record(r.took)
+		l.lastStep = r.took
 		l.served += uint64(st.Entities)
 	}
 	m.last = append(m.last, st)
