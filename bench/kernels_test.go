@@ -227,10 +227,11 @@ func queryWorld(n int, withFlags bool) *ecs.World {
 func integrateQuery(n int) func() {
 	w := queryWorld(n, false)
 	const dt = float32(1.0 / 60)
+	pos, vel := ecs.Access(w.View(), scenario.Position), ecs.Access(w.View(), scenario.Velocity)
 	return func() {
 		q := w.Query()
 		for q.Next() {
-			p, v := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+			p, v := pos.Get(&q), vel.Get(&q)
 			p.X += float32(v.X * dt)
 			p.Y += float32(v.Y * dt)
 		}
@@ -241,11 +242,12 @@ func gravityQuery(n int) func() {
 	w := queryWorld(n, false)
 	const dt = float32(1.0 / 60)
 	g := float32(-9.81)
+	pos, vel := ecs.Access(w.View(), scenario.Position), ecs.Access(w.View(), scenario.Velocity)
 	return func() {
 		gy := float32(g * dt)
 		q := w.Query()
 		for q.Next() {
-			p, v := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+			p, v := pos.Get(&q), vel.Get(&q)
 			v.Y += gy
 			p.X += float32(v.X * dt)
 			p.Y += float32(v.Y * dt)
@@ -257,11 +259,12 @@ func gravityQuery(n int) func() {
 func boundsQuery(n int) func() {
 	w := queryWorld(n, true)
 	const lo, hi = -400, 400
+	pos, col := ecs.Access(w.View(), scenario.Position), ecs.Access(w.View(), scenario.Collided)
 	return func() {
 		q := w.Query()
 		for q.Next() {
-			p := ecs.Get(&q, scenario.Position)
-			*ecs.Get(&q, scenario.Collided) = !(p.X >= lo && p.X <= hi && p.Y >= lo && p.Y <= hi)
+			p := pos.Get(&q)
+			*col.Get(&q) = !(p.X >= lo && p.X <= hi && p.Y >= lo && p.Y <= hi)
 		}
 	}
 }

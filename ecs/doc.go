@@ -22,8 +22,9 @@
 // stable [Key] plus the layout's components. One archetype means every
 // component is one dense column, which [World.Columns] hands out as a
 // type-erased [Columns]; [Column] gives a typed zero-copy slice of one
-// component, [Float32s] a flat float32 view for SIMD kernels, and [Get] a
-// typed pointer inside a per-entity [Query].
+// component, [Float32s] a flat float32 view for SIMD kernels, and [Get] (or,
+// resolved once per system for arche's own speed, an [Accessor]) a typed
+// pointer inside a per-entity [Query].
 //
 // [Columns] is also the version-independent encoding of entity state: the
 // engine copies rows out of one world ([World.CopyRows]), converts them

@@ -1,6 +1,10 @@
 package ecs
 
-import arche "github.com/mlange-42/arche/ecs"
+import (
+	"unsafe"
+
+	arche "github.com/mlange-42/arche/ecs"
+)
 
 // Query iterates a world's entities one by one through arche's query, the
 // idiomatic per-entity ECS loop:
@@ -43,11 +47,23 @@ func (q *Query) Key() Key { return *(*Key)(q.q.Get(q.w.keyID)) }
 // the world lacks comp (or holds that name with another layout). The pointer
 // is valid until the next call to Next.
 func Get[T any](q *Query, comp Comp[T]) *T {
-	i := q.w.layout.index[comp.id]
-	if i < 0 || !q.w.layout.comps[i].SameLayout(comp.Component) {
+	// Kept small enough to inline into every per-entity loop: the world's
+	// table answers for the component it holds; any other one (absent, or
+	// the same name registered with another Go type) takes the slow path.
+	s := &q.w.byID[comp.id]
+	if s.comp != comp.Component {
+		return (*T)(q.slow(comp.Component))
+	}
+	return (*T)(q.q.Get(s.aid))
+}
+
+// slow is Get for a component the world's table does not hold as is.
+func (q *Query) slow(c *Component) unsafe.Pointer {
+	i := q.w.layout.index[c.id]
+	if i < 0 || !q.w.layout.comps[i].SameLayout(c) {
 		return nil
 	}
-	return (*T)(q.q.Get(q.w.aid[i]))
+	return q.q.Get(q.w.aid[i])
 }
 
 // Unlock closes every query started with [World.Query] that was neither
@@ -81,4 +97,41 @@ func release(q *arche.Query) (released bool) {
 	}()
 	q.Close()
 	return true
+}
+
+// Accessor reads one component in a per-entity loop at the cost of arche's
+// own accessor: it resolves the component once, for one world, where [Get]
+// looks it up for every entity.
+//
+//	pos, vel := ecs.Access(v, Position), ecs.Access(v, Velocity)
+//	q := v.Query()
+//	for q.Next() {
+//		p := pos.Get(&q)
+//		p.X += vel.Get(&q).X * dt
+//	}
+//
+// An Accessor is valid for queries of the view it was made for.
+type Accessor[T any] struct {
+	id arche.ID
+	ok bool
+}
+
+// Access returns an Accessor of comp for v's world; its Get returns nil if
+// the world lacks comp (or holds that name with another layout).
+func Access[T any](v *View, comp Comp[T]) Accessor[T] {
+	w := v.w
+	i := w.layout.index[comp.id]
+	if i < 0 || !w.layout.comps[i].SameLayout(comp.Component) {
+		return Accessor[T]{}
+	}
+	return Accessor[T]{id: w.aid[i], ok: true}
+}
+
+// Get returns a pointer to the current entity's value, valid until the next
+// call to Next, or nil if the world lacks the component.
+func (a Accessor[T]) Get(q *Query) *T {
+	if !a.ok {
+		return nil
+	}
+	return (*T)(q.q.Get(a.id))
 }

@@ -30,6 +30,7 @@ type World struct {
 	layout  *Layout
 	ids     []arche.ID // the key's, then aid's
 	aid     []arche.ID // parallel to layout.comps
+	byID    *[MaxComponents]slotID
 	keyID   arche.ID
 	filter  arche.CachedFilter
 	epoch   uint64
@@ -47,6 +48,12 @@ type World struct {
 	ents    []arche.Entity // entities to remove one by one
 }
 
+// slotID is what Get needs of a component the world holds.
+type slotID struct {
+	comp *Component
+	aid  arche.ID
+}
+
 // NewWorld creates a world holding the components of layout l. capacity
 // pre-sizes its storage (values below arche's default of 128 use the
 // default); pre-sizing a world that is about to receive many entities avoids
@@ -61,10 +68,12 @@ func NewWorld(l *Layout, capacity int) (*World, error) {
 	w := &World{layout: l, w: arche.NewWorld(max(capacity, 126) + 2)}
 	w.keyID = arche.ComponentID[Key](&w.w)
 	w.ids = append(w.ids, w.keyID)
+	w.byID = new([MaxComponents]slotID)
 	for _, c := range l.comps {
 		id := arche.TypeID(&w.w, c.store)
 		w.aid = append(w.aid, id)
 		w.ids = append(w.ids, id)
+		w.byID[c.id] = slotID{comp: c, aid: id}
 	}
 	f := arche.All(w.ids...).Exclusive()
 	w.filter = w.w.Cache().Register(&f)

@@ -461,3 +461,23 @@ func TestViewForRunsEveryChunk(t *testing.T) {
 	assert.Equal(t, []int{0, 10}, got, "no runner: serial")
 	assert.NoError(t, w.View().For(0, 4, func(lo, hi int) { t.Fatal("called for n=0") }))
 }
+
+// TestAccessorEqualsGet: an Accessor reads what Get reads, and nil for a
+// component the world lacks or holds with another layout.
+func TestAccessorEqualsGet(t *testing.T) {
+	l := MustLayout(cPos, cVel)
+	w, err := NewWorld(l, 0)
+	require.NoError(t, err)
+	src, _ := randomRows(rand.New(rand.NewPCG(2, 2)), l, 0, 50)
+	require.NoError(t, w.Append(&src))
+	pos, mass := Access(w.View(), cPos), Access(w.View(), cMass)
+	other := MustRegister[struct{ X, Y float64 }]("prop.position")
+	wide := Access(w.View(), other)
+	q := w.View().Query()
+	for q.Next() {
+		require.Same(t, Get(&q, cPos), pos.Get(&q))
+		require.Nil(t, mass.Get(&q))
+		require.Nil(t, wide.Get(&q))
+		require.Nil(t, Get(&q, other))
+	}
+}

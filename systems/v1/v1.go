@@ -43,9 +43,10 @@ func (Logic) Schedule() ecs.Schedule {
 // explicit conversion keeps the product rounded on its own (never fused into
 // an FMA), so every platform and the SIMD kernels compute the same bits.
 func Move(v *ecs.View, dt float32) error {
+	pos, velo := ecs.Access(v, scenario.Position), ecs.Access(v, scenario.Velocity)
 	q := v.Query()
 	for q.Next() {
-		p, vel := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+		p, vel := pos.Get(&q), velo.Get(&q)
 		p.X += float32(vel.X * dt)
 		p.Y += float32(vel.Y * dt)
 	}

@@ -49,9 +49,10 @@ func (Logic) Schedule() ecs.Schedule {
 
 // Move advances every entity by its velocity, exactly as v1 does.
 func Move(v *ecs.View, dt float32) error {
+	pos, velo := ecs.Access(v, scenario.Position), ecs.Access(v, scenario.Velocity)
 	q := v.Query()
 	for q.Next() {
-		p, vel := ecs.Get(&q, scenario.Position), ecs.Get(&q, scenario.Velocity)
+		p, vel := pos.Get(&q), velo.Get(&q)
 		p.X += float32(vel.X * dt)
 		p.Y += float32(vel.Y * dt)
 	}
@@ -60,10 +61,11 @@ func Move(v *ecs.View, dt float32) error {
 
 // Collide sets each entity's collided flag when it is outside [Min, Max]².
 func Collide(v *ecs.View, _ float32) error {
+	pos, col := ecs.Access(v, scenario.Position), ecs.Access(v, scenario.Collided)
 	q := v.Query()
 	for q.Next() {
-		p := ecs.Get(&q, scenario.Position)
-		*ecs.Get(&q, scenario.Collided) = p.X < Min || p.X > Max || p.Y < Min || p.Y > Max
+		p := pos.Get(&q)
+		*col.Get(&q) = p.X < Min || p.X > Max || p.Y < Min || p.Y > Max
 	}
 	return nil
 }
