@@ -28,8 +28,19 @@
 // unloaded automatically.
 //
 // Observability: [Listener] functions receive [Event] values (load, unload,
-// migration, GC, rollback, isolation, error) outside the engine's locks;
-// [Engine.Metrics] returns per-version [VersionMetrics].
+// migration, GC, rollback, isolation, error) outside the engine's locks, and
+// so does a [WithLogger] logger; [Engine.Metrics] returns per-version
+// [VersionMetrics] and [Engine.LastFrame] the last frame's observations.
+//
+// Parallelism: the engine owns a worker pool ([WithWorkers]); the versions
+// of independent modules step at the same time, and systems split their
+// work with [ecs.View.For]. Results are bit-identical at any worker count.
+//
+// Layers above: a [Recorder] sees every change in order (a journal),
+// [Engine.CaptureInto] and [Engine.Restore] save and rebuild the whole
+// state (snapshots), and entity commands ([SetComponent], [Engine.Command]),
+// [Engine.Configure], [Engine.InjectFailure], [Engine.PlanSplit],
+// [Engine.Peek] and [Engine.Convert] serve replays and deployments.
 //
 // Every method is safe for concurrent use; see [Engine] for how control calls
 // and frames interleave. Errors wrap the package's sentinels ([ErrBadWeights],
