@@ -11,8 +11,7 @@
 //
 // Usage:
 //
-//	demo [-scenario default] [-entities N] [-seed S] [-realtime] [-fault panic|nan|lag] [-json FILE] [-report FILE.html] [-http ADDR] [-save DIR]
-//	demo -replay DIR
+//	demo [-scenario default] [-entities N] [-seed S] [-realtime] [-fault panic|nan|lag] [-json FILE] [-report FILE.html] [-http ADDR]
 //	demo -scenario deploy [-entities N] [-seed S] [-json FILE] [-report FILE.html] [-http ADDR]
 //	demo -save DIR [flags]          also write saves and a journal of the run (persist.go)
 //	demo -replay DIR [-json FILE]   re-simulate a saved run and check that it ends identical
