@@ -310,6 +310,75 @@ func appendOp(b []byte, op *versioning.Op, cfg *RawConfig, raw *RawColumns) []by
 	return b
 }
 
+// entityOp reports whether op is an OpCommand or an OpSetComponent with
+// the fields a game's input fills and no other: the ops recorded by the
+// thousand each frame, which appendEntityOp encodes.
+func entityOp(op *versioning.Op) bool {
+	return (op.Kind == versioning.OpCommand || op.Kind == versioning.OpSetComponent) &&
+		op.Module != "" && len(op.Keys) > 0 && op.Version == 0 && op.Dt == 0 &&
+		op.Weights == nil && op.Columns == nil && op.Config == nil && len(op.Deps) == 0 &&
+		op.GCAfter == 0 && op.Fallback == 0 && op.Policy == (versioning.FailurePolicy{}) &&
+		op.Phase == "" && op.Cause == "" && op.Err == nil && op.Sum == 0
+}
+
+// entityHead caches the constant parts of an entity op's record, which a
+// frame of input repeats op after op: the bytes before the keys (kind, field
+// mask, module) and those between the keys and the value (component, name).
+type entityHead struct {
+	kind                    versioning.OpKind
+	module, component, name string
+	value                   bool
+	head, mid               []byte
+}
+
+// of returns the cached parts for op, rebuilding them when op differs.
+func (h *entityHead) of(op *versioning.Op) (head, mid []byte) {
+	value := len(op.Value) > 0
+	if h.head != nil && h.kind == op.Kind && h.value == value && h.module == op.Module &&
+		h.name == op.Name && h.component == op.Component {
+		return h.head, h.mid
+	}
+	mask := uint64(fModule | fKeys)
+	if op.Component != "" {
+		mask |= fComponent
+	}
+	if op.Name != "" {
+		mask |= fName
+	}
+	if value {
+		mask |= fValue
+	}
+	h.kind, h.module, h.component, h.name, h.value = op.Kind, op.Module, op.Component, op.Name, value
+	h.head = appendString(appendUvarint(append(h.head[:0], byte(op.Kind)), mask), op.Module)
+	h.mid = h.mid[:0]
+	if op.Component != "" {
+		h.mid = appendString(h.mid, op.Component)
+	}
+	if op.Name != "" {
+		h.mid = appendString(h.mid, op.Name)
+	}
+	return h.head, h.mid
+}
+
+// appendEntityOp appends the record of an op for which entityOp holds, the
+// bytes appendOp would append (a test holds it to that), with the parts
+// that repeat from op to op copied from h: a game's input is recorded at a
+// fraction of appendOp's cost.
+func appendEntityOp(b []byte, op *versioning.Op, h *entityHead) []byte {
+	head, mid := h.of(op)
+	keys := ecs.KeyBytes(op.Keys)
+	b = slices.Grow(b, len(head)+len(mid)+len(keys)+len(op.Value)+2*binary.MaxVarintLen64)
+	b = append(b, head...)
+	b = binary.AppendUvarint(b, uint64(len(op.Keys)))
+	b = append(b, keys...)
+	b = append(b, mid...)
+	if len(op.Value) > 0 {
+		b = binary.AppendUvarint(b, uint64(len(op.Value)))
+		b = append(b, op.Value...)
+	}
+	return b
+}
+
 // errText is err's message; a panicking Error method gives a placeholder.
 func errText(err error) (s string) {
 	defer func() {

@@ -3,7 +3,9 @@ package journal
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,3 +123,43 @@ func TestConfigs(t *testing.T) {
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
+
+// TestEntityOpEncoding: the encoder of commands and component writes gives
+// appendOp's bytes, for random ops and whatever its cache holds.
+func TestEntityOpEncoding(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	pick := func(s ...string) string { return s[rng.IntN(len(s))] }
+	var h entityHead
+	for i := range 2000 {
+		op := versioning.Op{Kind: versioning.OpCommand, Frame: 9, Module: pick("m", "module", strings.Repeat("x", 200))}
+		if rng.IntN(2) == 0 {
+			op.Kind, op.Component = versioning.OpSetComponent, pick("velocity", "health", "")
+		} else {
+			op.Name = pick("push", "pull", "")
+		}
+		for range 1 + rng.IntN(3) {
+			op.Keys = append(op.Keys, ecs.Key(rng.Uint64()))
+		}
+		size := pick("", "p", "payload", strings.Repeat("v", 150))
+		for range op.Keys {
+			op.Value = append(op.Value, size...)
+		}
+		require.True(t, entityOp(&op))
+		want := appendOp([]byte{7}, &op, nil, nil)
+		got := appendEntityOp([]byte{7}, &op, &h)
+		require.Equal(t, want, got, "op %d: %+v (seed %d)", i, op, seed)
+	}
+	not := []versioning.Op{
+		{Kind: versioning.OpTick, Module: "m", Keys: []ecs.Key{1}},
+		{Kind: versioning.OpCommand, Module: "m"},
+		{Kind: versioning.OpCommand, Keys: []ecs.Key{1}},
+		{Kind: versioning.OpCommand, Module: "m", Keys: []ecs.Key{1}, Version: 2},
+		{Kind: versioning.OpCommand, Module: "m", Keys: []ecs.Key{1}, Err: errors.New("x")},
+		{Kind: versioning.OpSetComponent, Module: "m", Keys: []ecs.Key{1}, Sum: 1},
+	}
+	for _, op := range not {
+		assert.False(t, entityOp(&op), "%+v", op)
+	}
+}

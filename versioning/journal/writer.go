@@ -31,6 +31,7 @@ type Writer struct {
 	mu       sync.Mutex
 	cond     sync.Cond
 	bw       blockWriter // the buffer Record encodes into
+	head     entityHead  // the last entity op's constant parts
 	ticked   bool        // bw holds a tick
 	chunks   []chunk     // sealed buffers, for the writer goroutine
 	spare    [][]byte    // buffers to reuse
@@ -284,7 +285,11 @@ func (w *Writer) Record(op versioning.Op) {
 	}
 	n := len(w.bw.buf)
 	w.bw.begin(op.Frame)
-	w.bw.buf = appendOp(w.bw.buf, &op, cfg, nil)
+	if entityOp(&op) {
+		w.bw.buf = appendEntityOp(w.bw.buf, &op, &w.head)
+	} else {
+		w.bw.buf = appendOp(w.bw.buf, &op, cfg, nil)
+	}
 	n = len(w.bw.buf) - n
 	w.queued += int64(n)
 	w.recorded += int64(n)
@@ -295,10 +300,13 @@ func (w *Writer) Record(op versioning.Op) {
 	}
 	tick := op.Kind == versioning.OpTick
 	w.ticked = w.ticked || tick
-	// The frame ends at its tick: its buffer is sealed. The writer is woken
-	// for it at once unless the policy writes on a timer (SyncEvery).
+	// Under SyncAlways and SyncEveryFrame the buffer is sealed and the
+	// writer woken at once (at every op, at every tick). Under SyncEvery the
+	// writer seals the buffer itself when its timer fires, so that the same
+	// two buffers take turns whatever the frame rate; a full buffer wakes
+	// it early.
 	wake := w.o.sync.every < 0 || (tick && w.o.sync.every == 0) || len(w.bw.buf) >= sealSize
-	if wake || tick {
+	if wake {
 		w.seal()
 	}
 	w.mu.Unlock()
@@ -489,6 +497,9 @@ func (w *Writer) loop() {
 			timed = true
 		}
 		w.mu.Lock()
+		if w.o.sync.every > 0 {
+			w.seal()
+		}
 		batch := w.chunks
 		w.chunks = done[:0]
 		closing, failed := w.closed, w.err != nil
