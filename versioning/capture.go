@@ -150,8 +150,9 @@ func (e *Engine) captureModule(m *module, ms *ModuleSnapshot) error {
 	} else {
 		ms.Gens, ms.Free = append(gens[:0], m.keys.gens...), append(free[:0], m.keys.free...)
 	}
-	for _, c := range m.cmds {
-		ms.Commands = append(ms.Commands, CommandSnapshot{Key: c.key, Component: c.comp, Name: c.name, Payload: slices.Clone(c.payload)})
+	for i := range m.cmds {
+		c := &m.cmds[i]
+		ms.Commands = append(ms.Commands, CommandSnapshot{Key: c.key, Component: c.comp, Name: c.name, Payload: slices.Clone(m.payload(c))})
 	}
 	ms.Versions = oldVersions[:0]
 	for _, n := range m.nums {

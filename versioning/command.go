@@ -3,7 +3,6 @@ package versioning
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/grove-engine/grove/ecs"
 )
@@ -21,10 +20,22 @@ type CommandFunc func(row *ecs.Columns, payload []byte) error
 
 // command is an entity command waiting for the next frame boundary.
 type command struct {
-	key     ecs.Key
-	comp    string // SetComponent: the component's name
-	name    string // Command: the registered command
-	payload []byte
+	key    ecs.Key
+	comp   string // SetComponent: the component's name
+	name   string // Command: the registered command
+	off, n int    // the payload: m.payloads[off : off+n]
+}
+
+// payload is cmd's payload, in the module's arena (capacity capped, so an
+// append by whoever holds it cannot reach the next payload).
+func (m *module) payload(cmd *command) []byte {
+	return m.payloads[cmd.off : cmd.off+cmd.n : cmd.off+cmd.n]
+}
+
+// queue appends a command with a copy of payload to the module's queue.
+func (m *module) queue(key ecs.Key, comp, name string, payload []byte) {
+	m.cmds = append(m.cmds, command{key: key, comp: comp, name: name, off: len(m.payloads), n: len(payload)})
+	m.payloads = append(m.payloads, payload...)
 }
 
 // RegisterCommand registers a command function under a name for the
@@ -76,11 +87,8 @@ func (e *Engine) setComponent(module string, key ecs.Key, c *ecs.Component, valu
 	if !m.versions[ver].layout.Has(c) {
 		return fmt.Errorf("%w: %s v%d has no component %q in that layout", ErrBadCommand, module, ver, c.Name())
 	}
-	cmd := command{key: key, comp: c.Name(), payload: slices.Clone(value)}
-	m.cmds = append(m.cmds, cmd)
-	if e.recording() {
-		e.record(Op{Kind: OpSetComponent, Module: module, Keys: e.oneKey(key), Component: cmd.comp, Value: cmd.payload})
-	}
+	e.recordLater(m)
+	m.queue(key, c.Name(), "", value)
 	return nil
 }
 
@@ -124,10 +132,8 @@ func (e *Engine) Command(module string, key ecs.Key, name string, payload []byte
 	if _, ok := m.commands[name]; !ok {
 		return fmt.Errorf("%w: unknown command %q", ErrBadCommand, name)
 	}
-	m.cmds = append(m.cmds, command{key: key, name: name, payload: slices.Clone(payload)})
-	if e.recording() {
-		e.record(Op{Kind: OpCommand, Module: module, Keys: e.oneKey(key), Name: name, Value: m.cmds[len(m.cmds)-1].payload})
-	}
+	e.recordLater(m)
+	m.queue(key, "", name, payload)
 	return nil
 }
 
@@ -136,16 +142,17 @@ func componentNamed(l *ecs.Layout, name string) *ecs.Component { return l.Compon
 // applyCommands applies the module's queued commands in order. Each one is
 // atomic: it changes its entity, or nothing and reports why.
 func (e *Engine) applyCommands(m *module) {
-	cmds := m.cmds
-	m.cmds = nil
-	for _, cmd := range cmds {
-		if err := e.applyCommand(m, cmd); err != nil {
+	for i := range m.cmds {
+		if err := e.applyCommand(m, &m.cmds[i]); err != nil {
 			e.emit(Event{Kind: EventError, Module: m.name, Err: err})
 		}
 	}
+	// Commands cannot queue commands (the engine is busy while they run):
+	// the queue and its payloads are reused.
+	m.cmds, m.payloads = m.cmds[:0], m.payloads[:0]
 }
 
-func (e *Engine) applyCommand(m *module, cmd command) error {
+func (e *Engine) applyCommand(m *module, cmd *command) error {
 	ver, row, err := m.keys.lookup(m.name, cmd.key)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCommand, err)
@@ -159,13 +166,14 @@ func (e *Engine) applyCommand(m *module, cmd command) error {
 	before.AppendAll(view)
 	if cmd.comp != "" {
 		c := w.Layout().ComponentNamed(cmd.comp)
-		if c == nil || len(cmd.payload) != c.Size() {
-			return fmt.Errorf("%w: %s v%d has no component %q of %d bytes", ErrBadCommand, m.name, ver, cmd.comp, len(cmd.payload))
+		if c == nil || cmd.n != c.Size() {
+			return fmt.Errorf("%w: %s v%d has no component %q of %d bytes", ErrBadCommand, m.name, ver, cmd.comp, cmd.n)
 		}
-		copy(view.Raw(c.ID()), cmd.payload)
+		copy(view.Raw(c.ID()), m.payload(cmd))
 	} else {
 		fn := m.commands[cmd.name]
-		if err := e.user(func() error { return fn(view, cmd.payload) }); err != nil {
+		payload := m.payload(cmd)
+		if err := e.user(func() error { return fn(view, payload) }); err != nil {
 			restoreRow(view, before)
 			return fmt.Errorf("%w: %q on entity %#x: %w", ErrBadCommand, cmd.name, uint64(cmd.key), err)
 		}

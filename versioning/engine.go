@@ -48,6 +48,8 @@ type Engine struct {
 	stepDT     float32       // their time step
 	stepTaskFn func(int)     // e.stepTask, made once so that frames allocate nothing
 	keyBuf     [1]ecs.Key    // an op's one key (see oneKey)
+	unrecorded *module       // whose queued commands are not all recorded (see recordLater)
+	runKeys    []ecs.Key     // a run of commands' keys, for its op
 }
 
 // New creates an engine.
@@ -72,10 +74,13 @@ func (e *Engine) Workers() int { return e.pool.Workers() }
 
 // Close stops the engine's worker goroutines and waits for them; later
 // frames run serially. It is idempotent. An engine that becomes unreachable
-// without Close has its workers stopped by the garbage collector.
+// without Close has its workers stopped by the garbage collector. Close
+// also hands the recorder ([WithRecorder]) the commands it has not been
+// given yet.
 func (e *Engine) Close() {
 	e.ctl.Lock()
 	defer e.ctl.Unlock()
+	e.flushRecord()
 	e.pool.Close()
 }
 

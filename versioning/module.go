@@ -32,8 +32,13 @@ type module struct {
 	policy   FailurePolicy
 	inject   []injection // failures to inject in the next frame
 	cmds     []command   // entity commands for the next frame boundary
-	commands map[string]CommandFunc
-	last     []FrameStat // what the last frame did, per stepped version
+	payloads []byte      // their payloads, one after the other
+	// unrecorded is the index in cmds of the first command not yet handed
+	// to the recorder (see Engine.recordLater), when the engine's pending
+	// module is this one.
+	unrecorded int
+	commands   map[string]CommandFunc
+	last       []FrameStat // what the last frame did, per stepped version
 	// loadedList is the loaded version numbers, ascending (see relist).
 	loadedList []int
 	pl         *plan                 // the routing plan, reused

@@ -103,7 +103,14 @@ type Op struct {
 	// assigned ones).
 	Columns *ecs.Columns
 	// Component and Value are OpSetComponent's component name and bytes;
-	// Name and Value are OpCommand's command and payload.
+	// Name and Value are OpCommand's command and payload. Both carry a run
+	// of calls: consecutive SetComponent (or Command) calls on one module
+	// with the same component (or command) and payload size are one op,
+	// whose Keys are the entities in call order and whose Value holds
+	// their payloads one after the other, len(Value)/len(Keys) bytes each.
+	// A run reaches the recorder just before the engine's next other op
+	// (a Tick, a Capture, a call on another module, ...), or at Close; its
+	// place in the order of ops is the place of its calls.
 	Component string
 	Name      string
 	Value     []byte
@@ -185,10 +192,16 @@ func WithRecorder(r Recorder) Option {
 // record hands an op to the recorder, if there is one. The caller holds
 // ctl.
 func (e *Engine) record(op Op) {
-	r := e.cfg.recorder
-	if r == nil {
+	if e.cfg.recorder == nil {
 		return
 	}
+	e.flushRecord()
+	e.hand(op)
+}
+
+// hand gives op to the recorder, recovering a panic.
+func (e *Engine) hand(op Op) {
+	r := e.cfg.recorder
 	op.Frame = e.frame
 	defer func() {
 		if p := recover(); p != nil {
@@ -197,6 +210,49 @@ func (e *Engine) record(op Op) {
 		}
 	}()
 	r.Record(op)
+}
+
+// recordLater is called before a command or a component write is queued
+// on m. A game sends those by the thousand each frame, so they are handed
+// to the recorder in runs rather than one by one: consecutive ones on one
+// module with the same command (or component) and payload size become one
+// op, recorded just before the engine's next other op (see [Op]).
+func (e *Engine) recordLater(m *module) {
+	if e.cfg.recorder == nil || e.unrecorded == m {
+		return
+	}
+	e.flushRecord()
+	e.unrecorded, m.unrecorded = m, len(m.cmds)
+}
+
+// flushRecord records the runs of commands queued since recordLater, if
+// any. The caller holds ctl.
+func (e *Engine) flushRecord() {
+	m := e.unrecorded
+	if m == nil {
+		return
+	}
+	e.unrecorded = nil
+	cmds := m.cmds[m.unrecorded:]
+	for len(cmds) > 0 {
+		first := &cmds[0]
+		n := 1
+		for n < len(cmds) && cmds[n].comp == first.comp && cmds[n].name == first.name && cmds[n].n == first.n {
+			n++
+		}
+		keys := e.runKeys[:0]
+		for i := range n {
+			keys = append(keys, cmds[i].key)
+		}
+		e.runKeys = keys
+		last := &cmds[n-1]
+		op := Op{Kind: OpCommand, Module: m.name, Keys: keys, Name: first.name, Value: m.payloads[first.off : last.off+last.n : last.off+last.n]}
+		if first.comp != "" {
+			op.Kind, op.Component, op.Name = OpSetComponent, first.comp, ""
+		}
+		e.hand(op)
+		cmds = cmds[n:]
+	}
 }
 
 // recording reports whether ops are recorded, so callers skip building them.

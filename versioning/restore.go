@@ -37,6 +37,7 @@ func (e *Engine) Restore(s *Snapshot) error {
 	if err != nil {
 		return err
 	}
+	e.flushRecord() // the commands queued so far came before the restore
 	e.now, e.frame = s.Now, s.Frame
 	for i := range s.Modules {
 		ms := &s.Modules[i]
@@ -319,9 +320,9 @@ func (e *Engine) applyModule(m *module, ms *ModuleSnapshot, built []builtVersion
 		}
 	}
 	m.relist()
-	m.cmds = nil
+	m.cmds, m.payloads = nil, nil
 	for _, c := range ms.Commands {
-		m.cmds = append(m.cmds, command{key: c.Key, comp: c.Component, name: c.Name, payload: slices.Clone(c.Payload)})
+		m.queue(c.Key, c.Component, c.Name, c.Payload)
 	}
 	m.inject = nil
 	m.dirty, m.frames, m.missed, m.lost = ms.Dirty, ms.Frames, ms.Missed, ms.Lost

@@ -84,8 +84,11 @@ func TestDivergence(t *testing.T) {
 			return false
 		}, 150, 1, versioning.OpChecksum},
 		"command payload": {100, func(rec *Record) bool {
-			if rec.Op.Kind == versioning.OpCommand {
-				rec.Op.Value[0] ^= 0x40
+			if rec.Op.Kind == versioning.OpCommand { // a run: every payload
+				size := len(rec.Op.Value) / len(rec.Op.Keys)
+				for i := 0; i < len(rec.Op.Value); i += size {
+					rec.Op.Value[i] ^= 0x40
+				}
 				return true
 			}
 			return false

@@ -85,7 +85,10 @@
 //   - [SyncAlways]: every op is written and fsynced at once (in batches when
 //     they come faster than the disk). A crash loses only the ops in
 //     flight — recorded in the last fsync's time. [Writer.Sync] waits until
-//     all recorded ops are durable, under any policy.
+//     all recorded ops are durable, under any policy. The engine hands
+//     over entity commands and component writes in runs, before its next
+//     other op (see [versioning.Op]): the commands queued since then, which
+//     have not taken effect yet, are not recorded yet either.
 //   - [SyncEveryFrame]: written and fsynced when a frame's Tick is
 //     recorded. A crash loses the frame in progress and at most the frame
 //     being written.

@@ -565,13 +565,9 @@ func (p *player) apply(rec *Record) error {
 		p.gc[op.Module] = op.GCAfter
 	case versioning.OpDisableGC:
 		p.gc[op.Module] = 0
-	case versioning.OpSetComponent:
+	case versioning.OpSetComponent, versioning.OpCommand:
 		if err = key(); err == nil {
-			err = e.SetComponentBytes(op.Module, op.Keys[0], op.Component, op.Value)
-		}
-	case versioning.OpCommand:
-		if err = key(); err == nil {
-			err = e.Command(op.Module, op.Keys[0], op.Name, op.Value)
+			err = p.entityRun(rec)
 		}
 	case versioning.OpConfigure:
 		cfg := op.Config
@@ -594,6 +590,31 @@ func (p *player) apply(rec *Record) error {
 		return nil
 	}
 	return divergedCall(op, err)
+}
+
+// entityRun makes again the calls of an OpSetComponent or OpCommand
+// record: one per key, each with its share of the payloads (see
+// [versioning.Op]).
+func (p *player) entityRun(rec *Record) error {
+	op := &rec.Op
+	if len(op.Value)%len(op.Keys) != 0 {
+		return &CorruptError{File: rec.File, Offset: rec.Offset, Frame: op.Frame, Kind: ErrCorrupt,
+			What: fmt.Sprintf("%v record of %d keys with %d bytes of payloads", op.Kind, len(op.Keys), len(op.Value))}
+	}
+	size := len(op.Value) / len(op.Keys)
+	for i, k := range op.Keys {
+		payload := op.Value[i*size : (i+1)*size]
+		var err error
+		if op.Kind == versioning.OpCommand {
+			err = p.e.Command(op.Module, k, op.Name, payload)
+		} else {
+			err = p.e.SetComponentBytes(op.Module, k, op.Component, payload)
+		}
+		if err != nil {
+			return fmt.Errorf("entity %d of the run (%#x): %w", i, uint64(k), err)
+		}
+	}
+	return nil
 }
 
 // divergedCall is the error of a recorded call that failed in the replay.

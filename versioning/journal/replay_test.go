@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/grove-engine/grove/ecs"
+	v1 "github.com/grove-engine/grove/systems/v1"
 	"github.com/grove-engine/grove/versioning"
 )
 
@@ -144,4 +146,31 @@ func TestReplayNeedsTheGamesEngine(t *testing.T) {
 	assert.ErrorIs(t, err, ErrConfig)
 	assert.Equal(t, uint64(90), de.Frame)
 	assert.Equal(t, versioning.OpConfigure, de.Op)
+}
+
+// TestReplayOfARunThatDoesNotDivide: an OpCommand whose payloads cannot be
+// shared out between its keys is a corrupt record, and the replay stops
+// there without a panic.
+func TestReplayOfARunThatDoesNotDivide(t *testing.T) {
+	g := newGame()
+	m := newMemFS()
+	w, err := Create("/j", WithFS(m), quiet())
+	require.NoError(t, err)
+	e, err := g.build(&fault{}, versioning.WithRecorder(w))
+	require.NoError(t, err)
+	require.NoError(t, e.Load(mod, 1))
+	rows := ecs.MakeColumns(v1.Layout, 2)
+	keys, err := e.Spawn(mod, 1, &rows)
+	require.NoError(t, err)
+	snap, err := e.Capture()
+	require.NoError(t, err)
+	require.NoError(t, w.Checkpoint(snap.Frame))
+	w.Record(versioning.Op{Kind: versioning.OpCommand, Frame: snap.Frame, Module: mod, Keys: keys, Name: "push", Value: make([]byte, 17)})
+	require.NoError(t, w.Close())
+	j, err := Open("/j", WithFS(m))
+	require.NoError(t, err)
+	defer j.Close()
+	_, err = Replay(snap, j, End, g.factory(), quiet())
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorContains(t, err, "2 keys with 17 bytes")
 }

@@ -1,0 +1,140 @@
+package versioning
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/systems/scenario"
+	v1 "github.com/grove-engine/grove/systems/v1"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// opLog is a recorder that keeps a copy of every op it is given (ops
+// borrow their slices).
+type opLog struct{ ops []Op }
+
+func (l *opLog) Record(op Op) {
+	op.Keys = slices.Clone(op.Keys)
+	op.Value = bytes.Clone(op.Value)
+	op.Columns = nil
+	l.ops = append(l.ops, op)
+}
+
+// since is the log's ops from the i-th on, as text: kind and module, and
+// for commands and component writes their name, keys and payloads.
+func (l *opLog) since(i int) []string {
+	var out []string
+	for _, op := range l.ops[i:] {
+		switch op.Kind {
+		case OpCommand, OpSetComponent:
+			out = append(out, fmt.Sprintf("%v %s %s%s %v %v", op.Kind, op.Module, op.Name, op.Component, op.Keys, op.Value))
+		default:
+			out = append(out, fmt.Sprintf("%v %s", op.Kind, op.Module))
+		}
+	}
+	return out
+}
+
+func nothing(*ecs.Columns, []byte) error { return nil }
+
+// TestCommandsAreRecordedInRuns: consecutive commands (or component
+// writes) on one module with the same name and payload size are one op,
+// with their keys in call order and their payloads one after the other;
+// anything else starts a new run, and every run reaches the recorder before
+// the next other op, in call order.
+func TestCommandsAreRecordedInRuns(t *testing.T) {
+	var log opLog
+	e := newEngine(t, WithRecorder(&log))
+	for _, m := range []string{"a", "b"} {
+		require.NoError(t, e.AddModule(m))
+		require.NoError(t, e.Register(m, v1.Version{}))
+		require.NoError(t, e.Load(m, 1))
+		require.NoError(t, e.RegisterCommand(m, "push", nothing))
+		require.NoError(t, e.RegisterCommand(m, "pull", nothing))
+	}
+	rng := newRand(t, 1)
+	ka, err := e.Spawn("a", 1, v1Rows(rng, 4))
+	require.NoError(t, err)
+	kb, err := e.Spawn("b", 1, v1Rows(rng, 2))
+	require.NoError(t, err)
+	start := len(log.ops)
+
+	cmd := func(m string, k ecs.Key, name string, p ...byte) { require.NoError(t, e.Command(m, k, name, p)) }
+	cmd("a", ka[0], "push", 1, 2)
+	cmd("a", ka[1], "push", 3, 4)
+	cmd("a", ka[2], "push", 5, 6)
+	cmd("a", ka[3], "push", 7) // another size
+	cmd("a", ka[0], "pull", 8) // another command
+	require.NoError(t, SetComponent(e, "a", ka[1], scenario.Velocity, scenario.Vec2{X: 2}))
+	require.NoError(t, SetComponent(e, "a", ka[2], scenario.Velocity, scenario.Vec2{Y: 2}))
+	assert.Len(t, log.ops, start, "runs wait for the next other op")
+	cmd("b", kb[0], "push", 9) // another module
+	cmd("a", ka[0], "pull", 10)
+	require.Error(t, e.Command("a", ka[0], "nope", nil)) // refused: not recorded
+	require.NoError(t, e.Tick(time.Second))
+
+	vel := []byte{0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 64} // (2, 0) and (0, 2) as float32
+	want := []string{
+		fmt.Sprintf("command a push %v [1 2 3 4 5 6]", ka[:3]),
+		fmt.Sprintf("command a push %v [7]", ka[3:4]),
+		fmt.Sprintf("command a pull %v [8]", ka[:1]),
+		fmt.Sprintf("set-component a %s %v %v", scenario.Velocity.Name(), ka[1:3], vel),
+		fmt.Sprintf("command b push %v [9]", kb[:1]),
+		fmt.Sprintf("command a pull %v [10]", ka[:1]),
+		"tick ",
+	}
+	got := log.since(start)
+	require.GreaterOrEqual(t, len(got), len(want), "%q", got)
+	assert.Equal(t, want, got[:len(want)])
+
+	// A capture and Close hand over the pending runs first.
+	start = len(log.ops)
+	cmd("a", ka[1], "push", 1, 1)
+	_, err = e.Capture()
+	require.NoError(t, err)
+	cmd("a", ka[2], "push", 2, 2)
+	e.Close()
+	assert.Equal(t, []string{
+		fmt.Sprintf("command a push %v [1 1]", ka[1:2]),
+		"capture ",
+		fmt.Sprintf("command a push %v [2 2]", ka[2:3]),
+	}, log.since(start))
+}
+
+// TestQueuedCommandsKeepTheirPayloads: payloads live in one buffer per
+// module that is reused from frame to frame; each command still gets its
+// own bytes, a capture keeps them, and a command that appends to its
+// payload cannot reach the next one.
+func TestQueuedCommandsKeepTheirPayloads(t *testing.T) {
+	e := setup(t)
+	keys := spawn(t, e, newRand(t, 2), 3)
+	var got [][]byte
+	require.NoError(t, e.RegisterCommand(game, "note", func(_ *ecs.Columns, p []byte) error {
+		got = append(got, bytes.Clone(p))
+		_ = append(p, 0xEE) // must not write the next payload
+		return nil
+	}))
+	for frame := range 3 {
+		for i, k := range keys {
+			require.NoError(t, e.Command(game, k, "note", bytes.Repeat([]byte{byte(10*frame + i)}, i+1)))
+		}
+		if frame == 1 {
+			s, err := e.Capture()
+			require.NoError(t, err)
+			require.Len(t, s.Modules[0].Commands, 3)
+			assert.Equal(t, []byte{11, 11}, s.Modules[0].Commands[1].Payload)
+		}
+		require.NoError(t, e.Tick(time.Second))
+	}
+	require.Len(t, got, 9)
+	for frame := range 3 {
+		for i := range keys {
+			assert.Equal(t, bytes.Repeat([]byte{byte(10*frame + i)}, i+1), got[3*frame+i], "frame %d, command %d", frame, i)
+		}
+	}
+}
