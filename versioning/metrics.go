@@ -2,7 +2,6 @@ package versioning
 
 import (
 	"maps"
-	"slices"
 	"time"
 	"unsafe"
 )
@@ -23,6 +22,7 @@ type stepStats struct {
 	violations int
 	p99At      uint64 // frames when p99Cached was computed (0: never)
 	p99Cached  time.Duration
+	scratch    []time.Duration // p99's copy of recent, reused
 }
 
 func (s *stepStats) record(d time.Duration) {
@@ -54,10 +54,43 @@ func (s *stepStats) p99() time.Duration {
 	if s.p99At == s.frames {
 		return s.p99Cached
 	}
-	r := slices.Clone(s.recent[:n])
-	slices.Sort(r)
-	s.p99Cached, s.p99At = r[(int(n)*99+99)/100-1], s.frames
+	r := append(s.scratch[:0], s.recent[:n]...)
+	s.scratch = r
+	s.p99Cached, s.p99At = nth(r, (int(n)*99+99)/100-1), s.frames
 	return s.p99Cached
+}
+
+// nth returns the k-th smallest of r (from 0), reordering r: a quickselect,
+// linear on average, where sorting the window for one value would be
+// n log n.
+func nth(r []time.Duration, k int) time.Duration {
+	lo, hi := 0, len(r)-1
+	for lo < hi {
+		p := r[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for r[i] < p {
+				i++
+			}
+			for r[j] > p {
+				j--
+			}
+			if i <= j {
+				r[i], r[j] = r[j], r[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return r[k]
+		}
+	}
+	return r[k]
 }
 
 func mean(total time.Duration, n uint64) time.Duration {

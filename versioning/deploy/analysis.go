@@ -87,18 +87,20 @@ type Analysis struct {
 	// the rank-sum test (default: Ratio 1.2).
 	StepTime Check
 	// P99StepTime is the 99th percentile over frames of the step time per
-	// entity, in nanoseconds, tested with a seeded permutation test of the
+	// entity, in nanoseconds, tested with a permutation test of the
 	// difference of p99s (default: report only). The test runs once per
-	// step, at its first look, on the last 64 frames of each version, with
-	// up to 20,000 permutations (a few milliseconds in that one frame).
+	// step, at its first look, on the last 64 frames of each version; the
+	// p99 of 64 values is their maximum, whose permutation test is exact
+	// and takes microseconds ([stats.MaxDiffTest]).
 	P99StepTime Check
 	// Memory is the memory per entity, in bytes: a deterministic measurement,
 	// compared with its threshold without a test (default: report only).
 	Memory Check
 	// Custom judges the logic's own metrics.
 	Custom []CustomCheck
-	// Seed seeds the permutation tests, so that the same inputs give the
-	// same decisions.
+	// Seed seeds the permutation tests that draw random splits (a p99 over
+	// more than 100 frames), so that the same inputs give the same
+	// decisions.
 	Seed uint64
 }
 

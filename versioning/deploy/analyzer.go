@@ -332,12 +332,12 @@ func (a *analyzer) continuous(c int, alpha float64) []MetricResult {
 		bStep = bs.stepNs.values()
 	}
 	// The p99's permutation test is tested once per step, at the first
-	// look, with the step's whole share of α (it costs thousands of
-	// permutations); later looks keep its verdict.
+	// look, with the step's whole share of α, on the last p99Window
+	// frames; later looks keep its verdict.
 	p99, ok := a.p99[c]
 	if !ok {
 		own := cs.stepNs.values()
-		p99 = a.judge(MetricP99StepTime, a.cfg.P99StepTime, c, own[max(0, len(own)-64):], bStep[max(0, len(bStep)-64):], false, true, 2*alpha)
+		p99 = a.judge(MetricP99StepTime, a.cfg.P99StepTime, c, own[max(0, len(own)-p99Window):], bStep[max(0, len(bStep)-p99Window):], false, true, 2*alpha)
 		a.p99[c] = p99
 	}
 	out := []MetricResult{a.judge(MetricStepTime, a.cfg.StepTime, c, cs.stepNs.values(), bStep, false, false, alpha), p99}
@@ -417,16 +417,16 @@ func (a *analyzer) judge(metric string, chk Check, c int, cs, bs []float64, high
 	m.Limit = m.BaselineValue * f
 	var pWorse, pBetter float64
 	if p99 {
-		rounds := int(math.Min(20000, math.Max(999, math.Ceil(20/alpha))))
-		t := stats.PermutationTest{Rounds: rounds, Statistic: func(x, y []float64) float64 { return a.quantile99(x) - a.quantile99(y) }}
-		rng := rand.New(rand.NewPCG(a.cfg.Seed, uint64(a.stepIdx)<<32|uint64(a.looks)<<16|uint64(c)))
-		res, err := t.Run(cs, scaled, rng)
+		res, err := a.p99Test(c, cs, scaled, alpha)
 		if err != nil {
 			m.Verdict, m.Note = stats.Inconclusive, err.Error()
 			return m
 		}
 		pWorse, pBetter = res.PGreater, res.PLess
-		m.Method, m.Note = MethodPermute, fmt.Sprintf("%d splits", res.Splits)
+		m.Method, m.Note = MethodPermute, fmt.Sprintf("%d random splits", res.Splits)
+		if res.Exhaustive {
+			m.Note = "exact, every split"
+		}
 	} else {
 		res, err := stats.RankSum(cs, scaled)
 		if err != nil {
@@ -450,6 +450,25 @@ func (a *analyzer) judge(metric string, chk Check, c int, cs, bs []float64, high
 		m.Note += fmt.Sprintf(", not significant at α=%.2g", alpha)
 	}
 	return m
+}
+
+// p99Window is the number of recent frames of each version the p99 test
+// compares.
+const p99Window = 64
+
+// p99Test is the permutation test of the p99s. While both samples hold at
+// most 100 values their p99 is their maximum, and the exact test takes
+// microseconds (stats.MaxDiffTest); larger samples draw random splits, up
+// to 20,000, which takes milliseconds.
+func (a *analyzer) p99Test(c int, cs, bs []float64, alpha float64) (stats.PermutationResult, error) {
+	isMax := func(n int) bool { return (n*99+99)/100-1 == n-1 }
+	if isMax(len(cs)) && isMax(len(bs)) {
+		return stats.MaxDiffTest(cs, bs)
+	}
+	rounds := int(math.Min(20000, math.Max(999, math.Ceil(20/alpha))))
+	t := stats.PermutationTest{Rounds: rounds, Statistic: func(x, y []float64) float64 { return a.quantile99(x) - a.quantile99(y) }}
+	rng := rand.New(rand.NewPCG(a.cfg.Seed, uint64(a.stepIdx)<<32|uint64(a.looks)<<16|uint64(c)))
+	return t.Run(cs, bs, rng)
 }
 
 func mean(x []float64) float64 {
@@ -642,7 +661,7 @@ func (a *analyzer) evaluate() Result {
 		ready = false
 	}
 	r.Ready = ready
-	slices.SortStableFunc(r.Metrics, func(x, y MetricResult) int {
+	gatingFirst := func(x, y MetricResult) int {
 		switch {
 		case x.Gating == y.Gating:
 			return 0
@@ -650,7 +669,10 @@ func (a *analyzer) evaluate() Result {
 			return -1
 		}
 		return 1
-	})
+	}
+	if !slices.IsSortedFunc(r.Metrics, gatingFirst) {
+		slices.SortStableFunc(r.Metrics, gatingFirst)
+	}
 	r.Verdict = stats.Inconclusive
 	if _, failed := r.Failure(); failed {
 		r.Verdict = stats.Fail

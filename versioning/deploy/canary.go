@@ -112,8 +112,8 @@ func (c Canary) steps() ([]Step, error) {
 		if s.Weight <= prev {
 			return nil, fmt.Errorf("%w: canary step %d weight %v does not increase (previous %v)", ErrBadConfig, i, s.Weight, prev)
 		}
-		if err := nonNegative(fmt.Sprintf("canary step %d", i), s.Interval, s.Pause); err != nil {
-			return nil, err
+		if s.Interval < 0 || s.Pause < 0 { // named only then: Next checks the steps every frame
+			return nil, nonNegative(fmt.Sprintf("canary step %d", i), s.Interval, s.Pause)
 		}
 		prev = s.Weight
 	}

@@ -40,6 +40,7 @@ type Orchestrator struct {
 	modules    []string              // the keys of rollouts, sorted
 	past       map[string][]*rollout // finished rollouts replaced by a newer one, newest last
 	nextID     int
+	stepping   []*rollout // Step's list of rollouts, reused (under ctl)
 	hist       history
 	closed     bool
 
@@ -549,14 +550,18 @@ func (o *Orchestrator) Step() error {
 		o.ctl.Unlock()
 		return ErrClosed
 	}
-	var rs []*rollout
-	past := map[string][]*rollout{}
+	rs := o.stepping[:0]
+	var past map[string][]*rollout // allocated only when a module has past rollouts
 	for _, m := range o.modules {
 		rs = append(rs, o.rollouts[m])
 		if len(o.past[m]) > 0 {
+			if past == nil {
+				past = map[string][]*rollout{}
+			}
 			past[m] = slices.Clone(o.past[m])
 		}
 	}
+	o.stepping = rs
 	o.mu.Unlock()
 	var recs []Record
 	var errs []error

@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -265,4 +266,65 @@ func TestNextCombination(t *testing.T) {
 			assert.Len(t, seen, binom(n, k), "n=%d k=%d", n, k)
 		}
 	}
+}
+
+// TestMaxDiffTestIsTheExhaustivePermutationTest: the closed form gives the
+// p-values of enumerating every split with MaxDiff, for random samples
+// full of ties, of every size up to 8 against 8.
+func TestMaxDiffTestIsTheExhaustivePermutationTest(t *testing.T) {
+	const seed = 41
+	logSeed(t, seed)
+	rng := newRand(seed)
+	for trial := range 400 {
+		n1, n2 := 1+rng.IntN(8), 1+rng.IntN(8)
+		levels := 1 + rng.IntN(6)
+		draw := func(n int) []float64 {
+			x := make([]float64, n)
+			for i := range x {
+				x[i] = float64(rng.IntN(levels)) * 1.5
+			}
+			return x
+		}
+		c, b := draw(n1), draw(n2)
+		want, err := PermutationTest{Rounds: 20000, Statistic: MaxDiff}.Run(c, b, rng)
+		require.NoError(t, err)
+		require.True(t, want.Exhaustive)
+		got, err := MaxDiffTest(c, b)
+		require.NoError(t, err)
+		msg := fmt.Sprintf("trial %d: %v vs %v", trial, c, b)
+		assert.InDelta(t, want.PGreater, got.PGreater, 1e-12, msg)
+		assert.InDelta(t, want.PLess, got.PLess, 1e-12, msg)
+		assert.InDelta(t, want.PTwoSided, got.PTwoSided, 1e-12, msg)
+		assert.Equal(t, want.Observed, got.Observed, msg)
+		assert.Equal(t, want.Splits, got.Splits, msg)
+	}
+}
+
+// TestMaxDiffTestAtScale: for samples of 64 (the analysis' p99 test) the
+// exact p-values agree with 20,000 random splits within their sampling
+// error, and the probabilities of all splits sum to one.
+func TestMaxDiffTestAtScale(t *testing.T) {
+	const seed = 42
+	logSeed(t, seed)
+	rng := newRand(seed)
+	for trial := range 5 {
+		c, b := make([]float64, 64), make([]float64, 64)
+		for i := range c {
+			c[i] = rng.NormFloat64() + 0.2*float64(trial)
+			b[i] = rng.NormFloat64()
+		}
+		exact, err := MaxDiffTest(c, b)
+		require.NoError(t, err)
+		mc, err := PermutationTest{Rounds: 20000, Statistic: MaxDiff}.Run(c, b, rng)
+		require.NoError(t, err)
+		assert.InDelta(t, mc.PGreater, exact.PGreater, 0.015, "trial %d", trial)
+		assert.InDelta(t, mc.PLess, exact.PLess, 0.015, "trial %d", trial)
+		assert.Equal(t, math.MaxInt, exact.Splits, "C(128, 64) does not fit an int")
+		// Every split's statistic is ≥ obs or ≤ obs: the two tails cover 1.
+		assert.GreaterOrEqual(t, exact.PGreater+exact.PLess, 1-1e-12)
+	}
+	_, err := MaxDiffTest(nil, []float64{1})
+	assert.ErrorIs(t, err, ErrBadInput)
+	_, err = MaxDiffTest([]float64{math.NaN()}, []float64{1})
+	assert.ErrorIs(t, err, ErrBadInput)
 }
