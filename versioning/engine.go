@@ -78,9 +78,11 @@ func (e *Engine) Workers() int { return e.pool.Workers() }
 // also hands the recorder ([WithRecorder]) the commands it has not been
 // given yet.
 func (e *Engine) Close() {
+	e.begin()
+	e.flushRecord()
+	e.end() // delivers the event of a recorder that panicked, if any
 	e.ctl.Lock()
 	defer e.ctl.Unlock()
-	e.flushRecord()
 	e.pool.Close()
 }
 

@@ -138,3 +138,45 @@ func TestQueuedCommandsKeepTheirPayloads(t *testing.T) {
 		}
 	}
 }
+
+// panicky is a recorder that panics on the runs of commands.
+type panicky struct{ opLog }
+
+func (p *panicky) Record(op Op) {
+	if op.Kind == OpCommand {
+		panic("recorder on fire")
+	}
+	p.opLog.Record(op)
+}
+
+// TestARecorderThatPanicsIsReported: a recorder's panic, when a run of
+// commands is handed over at a Tick or at Close, is an EventError wrapping
+// a PanicError; the engine goes on, and the commands still apply.
+func TestARecorderThatPanicsIsReported(t *testing.T) {
+	var rec panicky
+	e := newEngine(t, WithRecorder(&rec))
+	var events collector
+	e.Subscribe(events.listen)
+	require.NoError(t, e.AddModule(game))
+	require.NoError(t, e.Register(game, v1.Version{}))
+	require.NoError(t, e.Load(game, 1))
+	applied := 0
+	require.NoError(t, e.RegisterCommand(game, "count", func(*ecs.Columns, []byte) error { applied++; return nil }))
+	keys := spawn(t, e, newRand(t, 4), 2)
+	for _, k := range keys {
+		require.NoError(t, e.Command(game, k, "count", nil))
+	}
+	require.NoError(t, e.Tick(time.Second))
+	assert.Equal(t, 2, applied)
+	require.NoError(t, e.Command(game, keys[0], "count", nil))
+	e.Close()
+	var panics int
+	for _, ev := range events.of(EventError) {
+		var pe *PanicError
+		if assert.ErrorAs(t, ev.Err, &pe) {
+			panics++
+		}
+	}
+	assert.Equal(t, 2, panics, "one at the Tick, one at Close")
+	assert.Equal(t, OpTick, rec.ops[len(rec.ops)-1].Kind, "the ops after the panic are recorded")
+}
