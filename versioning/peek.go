@@ -24,6 +24,52 @@ type FrameStat struct {
 	Failed, Tolerated bool
 }
 
+// FrameView is a module's state after a frame as a poller reads it every
+// frame (a deployment's analysis, a status page): what [Engine.Now],
+// [Engine.Frame], [Engine.LastFrame], [Engine.Split] and [Engine.State]
+// return, read by [Engine.ReadFrame] in one call.
+type FrameView struct {
+	// Now and Frame are the engine's simulated time and frame count.
+	Now   time.Duration
+	Frame uint64
+	// Last is what each version that stepped did in the last frame, by
+	// ascending version.
+	Last []FrameStat
+	// Weights is the module's split.
+	Weights map[int]float64
+	// States is the state of every registered version.
+	States map[int]State
+}
+
+// ReadFrame fills v with the module's state, all of it read at one
+// instant. It reuses v's slice and maps (a caller that keeps one FrameView
+// reads every frame without allocating), so whoever holds them must copy
+// what it keeps from one call to the next.
+func (e *Engine) ReadFrame(module string, v *FrameView) error {
+	var err error
+	e.read(func() {
+		var m *mod
+		if m, err = e.module(module); err != nil {
+			return
+		}
+		v.Now, v.Frame = e.now, e.frame
+		v.Last = append(v.Last[:0], m.last...)
+		if v.Weights == nil {
+			v.Weights = make(map[int]float64, len(m.weights))
+		}
+		clear(v.Weights)
+		maps.Copy(v.Weights, m.weights)
+		if v.States == nil {
+			v.States = make(map[int]State, len(m.versions))
+		}
+		clear(v.States)
+		for n, vr := range m.versions {
+			v.States[n] = m.state(vr)
+		}
+	})
+	return err
+}
+
 // LastFrame returns what every version of the module that stepped did in
 // the last frame, by ascending version: the per-frame observations a
 // deployment's analysis samples. The slice is a copy.

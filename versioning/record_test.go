@@ -180,3 +180,37 @@ func TestARecorderThatPanicsIsReported(t *testing.T) {
 	assert.Equal(t, 2, panics, "one at the Tick, one at Close")
 	assert.Equal(t, OpTick, rec.ops[len(rec.ops)-1].Kind, "the ops after the panic are recorded")
 }
+
+// TestReadFrameIsTheReadersInOneCall: ReadFrame returns what Now, Frame,
+// LastFrame, Split and State return, reuses the caller's slice and maps
+// without allocating, and refuses an unknown module.
+func TestReadFrameIsTheReadersInOneCall(t *testing.T) {
+	e := setup(t)
+	require.NoError(t, e.Load(game, 2))
+	spawn(t, e, newRand(t, 5), 50)
+	require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.4, 2: 0.6}))
+	var v FrameView
+	for range 3 {
+		require.NoError(t, e.Tick(time.Second))
+		require.NoError(t, e.ReadFrame(game, &v))
+		assert.Equal(t, e.Now(), v.Now)
+		assert.Equal(t, e.Frame(), v.Frame)
+		last, err := e.LastFrame(game)
+		require.NoError(t, err)
+		assert.Equal(t, last, v.Last)
+		split, err := e.Split(game)
+		require.NoError(t, err)
+		assert.Equal(t, split, v.Weights)
+		for _, n := range []int{1, 2, 3} {
+			st, err := e.State(game, n)
+			require.NoError(t, err)
+			assert.Equal(t, st, v.States[n], "v%d", n)
+		}
+		assert.Len(t, v.States, 3)
+	}
+	allocs := testing.AllocsPerRun(20, func() { _ = e.ReadFrame(game, &v) })
+	assert.Zero(t, allocs)
+	before := v
+	assert.ErrorIs(t, e.ReadFrame("nope", &v), ErrUnknownModule)
+	assert.Equal(t, before.Frame, v.Frame, "an error leaves v as it was")
+}

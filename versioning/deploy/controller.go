@@ -14,7 +14,10 @@ import (
 func (o *Orchestrator) stepRollout(r *rollout, past []*rollout) ([]Record, error) {
 	e := o.e
 	var recs []Record
-	now, frame := e.Now(), e.Frame()
+	if err := e.ReadFrame(r.module, &r.view); err != nil {
+		return nil, err
+	}
+	now, frame := r.view.Now, r.view.Frame
 	for _, ev := range o.takeEvents(r.module) {
 		switch ev.Kind {
 		case versioning.EventRollback:
@@ -65,10 +68,7 @@ func (o *Orchestrator) stepRollout(r *rollout, past []*rollout) ([]Record, error
 	if r.shadow != nil {
 		r.res.Shadow = r.shadow.report()
 	}
-	weights, err := e.Split(r.module)
-	if err != nil {
-		return recs, err
-	}
+	weights := r.view.Weights
 	r.weights = weights
 	obs := Observation{Module: r.module, Now: now, Frame: frame, Phase: r.phase, Start: r.start,
 		Baseline: r.baseline, Candidate: r.cand, Versions: r.arms, Initial: r.initial,
@@ -120,10 +120,7 @@ func (o *Orchestrator) record(r *rollout, rec Record) Record {
 // sample feeds the last frame to the analysis and the shadow run.
 func (o *Orchestrator) sample(r *rollout, now time.Duration, frame uint64) error {
 	e := o.e
-	last, err := e.LastFrame(r.module)
-	if err != nil {
-		return err
-	}
+	last := r.view.Last
 	var mm *versioning.ModuleMetrics
 	if r.an.needsMetrics(frame) {
 		m, err := e.Metrics(r.module)
@@ -132,16 +129,7 @@ func (o *Orchestrator) sample(r *rollout, now time.Duration, frame uint64) error
 		}
 		mm = &m
 	}
-	if r.states == nil {
-		r.states = make(map[int]versioning.State, len(r.an.order))
-	}
-	clear(r.states)
-	for _, v := range r.an.order {
-		if st, err := e.State(r.module, v); err == nil {
-			r.states[v] = st
-		}
-	}
-	r.an.ingest(now, last, mm, r.states)
+	r.an.ingest(now, last, mm, r.view.States)
 	if r.shadow != nil {
 		r.shadow.frame(frame, now, last)
 	}

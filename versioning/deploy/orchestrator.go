@@ -261,8 +261,12 @@ type rollout struct {
 	shadowRep          *ShadowReport
 	failures           map[int]string // the engine's failure of a version, for reasons
 	ended              time.Duration
-	weights            map[int]float64          // the split as of the last Step
-	states             map[int]versioning.State // reused by sample
+	// view is the engine's state read at each Step, reused; weights is the
+	// split as of the last Step (view's map, or a fresh one after a move),
+	// copied into pubWeights for the published status.
+	view       versioning.FrameView
+	weights    map[int]float64
+	pubWeights map[int]float64
 
 	cmds []Command // guarded by mu
 	pub  Status    // guarded by mu

@@ -78,10 +78,18 @@ type VersionStatus struct {
 // Status reads from the engine when asked). It runs under mu and reuses
 // the previous snapshot's metrics buffer, which Status copies out.
 func (o *Orchestrator) snapshot(r *rollout) Status {
+	if r.pubWeights == nil {
+		r.pubWeights = map[int]float64{}
+	}
 	w := r.weights
 	if w == nil {
 		w, _ = o.e.Split(r.module)
 	}
+	// The published map is the rollout's own (Status copies it under mu):
+	// r.weights may be the view that the next Step refills.
+	clear(r.pubWeights)
+	maps.Copy(r.pubWeights, w)
+	w = r.pubWeights
 	s := Status{Name: r.name, Module: r.module, Strategy: r.strat.Name(), Phase: r.phase, Reason: r.reason,
 		Baseline: r.baseline, Candidate: r.cand, Step: r.step, Steps: r.plan.Steps, StepStart: r.stepStart, Weights: w, MaxWeight: r.maxWeight,
 		Paused: r.paused, PauseUntil: r.pauseUntil, Started: r.start, Updated: o.e.Now(), Ended: r.ended,
