@@ -4,6 +4,8 @@ import (
 	"maps"
 	"time"
 	"unsafe"
+
+	"github.com/grove-engine/grove/internal/selection"
 )
 
 // window is how many recent step times the p99 is computed over.
@@ -56,41 +58,8 @@ func (s *stepStats) p99() time.Duration {
 	}
 	r := append(s.scratch[:0], s.recent[:n]...)
 	s.scratch = r
-	s.p99Cached, s.p99At = nth(r, (int(n)*99+99)/100-1), s.frames
+	s.p99Cached, s.p99At = selection.Nth(r, (int(n)*99+99)/100-1), s.frames
 	return s.p99Cached
-}
-
-// nth returns the k-th smallest of r (from 0), reordering r: a quickselect,
-// linear on average, where sorting the window for one value would be
-// n log n.
-func nth(r []time.Duration, k int) time.Duration {
-	lo, hi := 0, len(r)-1
-	for lo < hi {
-		p := r[lo+(hi-lo)/2]
-		i, j := lo, hi
-		for i <= j {
-			for r[i] < p {
-				i++
-			}
-			for r[j] > p {
-				j--
-			}
-			if i <= j {
-				r[i], r[j] = r[j], r[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return r[k]
-		}
-	}
-	return r[k]
 }
 
 func mean(total time.Duration, n uint64) time.Duration {

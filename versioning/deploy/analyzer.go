@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/grove-engine/grove/internal/selection"
 	"github.com/grove-engine/grove/versioning"
 	"github.com/grove-engine/grove/versioning/deploy/stats"
 )
@@ -484,38 +485,7 @@ func mean(x []float64) float64 {
 func (a *analyzer) quantile99(x []float64) float64 {
 	a.scratch = append(a.scratch[:0], x...)
 	k := (len(x)*99+99)/100 - 1
-	return selectK(a.scratch, k)
-}
-
-// selectK returns the k-th smallest value of x (0-based), reordering x.
-func selectK(x []float64, k int) float64 {
-	lo, hi := 0, len(x)-1
-	for lo < hi {
-		p := x[(lo+hi)/2]
-		i, j := lo, hi
-		for i <= j {
-			for x[i] < p {
-				i++
-			}
-			for x[j] > p {
-				j--
-			}
-			if i <= j {
-				x[i], x[j] = x[j], x[i]
-				i++
-				j--
-			}
-		}
-		switch {
-		case k <= j:
-			hi = j
-		case k >= i:
-			lo = i
-		default:
-			return x[k]
-		}
-	}
-	return x[k]
+	return selection.Nth(a.scratch, k)
 }
 
 // evaluate returns the analysis as of the last frame ingested. Its
