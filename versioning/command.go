@@ -14,7 +14,8 @@ var ErrBadCommand = errors.New("versioning: bad command")
 
 // CommandFunc applies a registered command to one entity: row is a one-row
 // view of the entity in the layout of the version it lives on, payload the
-// command's bytes. It must validate the payload before writing; an error or
+// command's bytes (the engine's copy, valid during the call: keep a copy if
+// you keep them). It must validate the payload before writing; an error or
 // a panic leaves the entity as it was.
 type CommandFunc func(row *ecs.Columns, payload []byte) error
 
