@@ -2,7 +2,9 @@ package versioning
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -213,4 +215,89 @@ func TestReadFrameIsTheReadersInOneCall(t *testing.T) {
 	before := v
 	assert.ErrorIs(t, e.ReadFrame("nope", &v), ErrUnknownModule)
 	assert.Equal(t, before.Frame, v.Frame, "an error leaves v as it was")
+}
+
+// call is one successful Command or SetComponent call, as a test made it
+// or as a recorder's runs give it back.
+type call struct {
+	module, name, comp string
+	key                ecs.Key
+	payload            string
+}
+
+// expand turns the log's command and component ops back into calls.
+func (l *opLog) expand(from int) []call {
+	var out []call
+	for _, op := range l.ops[from:] {
+		if op.Kind != OpCommand && op.Kind != OpSetComponent {
+			continue
+		}
+		size := len(op.Value) / len(op.Keys)
+		for i, k := range op.Keys {
+			out = append(out, call{op.Module, op.Name, op.Component, k, string(op.Value[i*size : (i+1)*size])})
+		}
+	}
+	return out
+}
+
+// TestRunsGiveBackEveryCall: over random sequences of commands and
+// component writes on two modules (names and payload sizes drawn at
+// random, refused calls among them), with ticks and captures between,
+// the recorder's runs expand to exactly the successful calls, in order,
+// each run in one frame, and no run follows an op recorded after it.
+func TestRunsGiveBackEveryCall(t *testing.T) {
+	rng := newRand(t, 6)
+	for trial := range 40 {
+		var log opLog
+		e := newEngine(t, WithRecorder(&log))
+		keys := map[string][]ecs.Key{}
+		for _, m := range []string{"a", "b"} {
+			require.NoError(t, e.AddModule(m))
+			require.NoError(t, e.Register(m, v1.Version{}))
+			require.NoError(t, e.Load(m, 1))
+			for _, n := range []string{"x", "y"} {
+				require.NoError(t, e.RegisterCommand(m, n, nothing))
+			}
+			k, err := e.Spawn(m, 1, v1Rows(rng, 5))
+			require.NoError(t, err)
+			keys[m] = k
+		}
+		start := len(log.ops)
+		var want []call
+		for range 200 {
+			m := []string{"a", "b"}[rng.IntN(2)]
+			k := keys[m][rng.IntN(5)]
+			switch r := rng.IntN(20); {
+			case r == 0:
+				require.NoError(t, e.Tick(time.Second))
+			case r == 1:
+				_, err := e.Capture()
+				require.NoError(t, err)
+			case r == 2:
+				require.Error(t, e.Command(m, k, "nope", []byte{1}))
+			case r < 7:
+				v := scenario.Vec2{X: float32(rng.IntN(9))}
+				require.NoError(t, SetComponent(e, m, k, scenario.Velocity, v))
+				b := binary.LittleEndian.AppendUint32(nil, math.Float32bits(v.X))
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v.Y))
+				want = append(want, call{module: m, comp: scenario.Velocity.Name(), key: k, payload: string(b)})
+			default:
+				p := make([]byte, rng.IntN(3))
+				for i := range p {
+					p[i] = byte(rng.IntN(256))
+				}
+				n := []string{"x", "y"}[rng.IntN(2)]
+				require.NoError(t, e.Command(m, k, n, p))
+				want = append(want, call{module: m, name: n, key: k, payload: string(p)})
+			}
+		}
+		e.Close()
+		got := log.expand(start)
+		require.Len(t, got, len(want), "trial %d", trial)
+		require.Equal(t, want, got, "trial %d", trial)
+		// Frames never go back: every run is in the frame of its calls.
+		for i := start + 1; i < len(log.ops); i++ {
+			require.GreaterOrEqual(t, log.ops[i].Frame, log.ops[i-1].Frame, "trial %d, op %d", trial, i)
+		}
+	}
 }
