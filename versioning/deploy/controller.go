@@ -14,10 +14,11 @@ import (
 func (o *Orchestrator) stepRollout(r *rollout, past []*rollout) ([]Record, error) {
 	e := o.e
 	var recs []Record
-	if err := e.ReadFrame(r.module, &r.view); err != nil {
-		return nil, err
-	}
+	viewErr := e.ReadFrame(r.module, &r.view) // fails if the module is gone
 	now, frame := r.view.Now, r.view.Frame
+	if viewErr != nil {
+		now, frame = e.Now(), e.Frame()
+	}
 	for _, ev := range o.takeEvents(r.module) {
 		switch ev.Kind {
 		case versioning.EventRollback:
@@ -44,6 +45,9 @@ func (o *Orchestrator) stepRollout(r *rollout, past []*rollout) ([]Record, error
 	}
 	if r.phase.Terminal() {
 		return recs, nil
+	}
+	if viewErr != nil {
+		return recs, viewErr
 	}
 	o.mu.Lock()
 	var cmd Command

@@ -342,3 +342,26 @@ func TestABTestWithoutTheLiveVersion(t *testing.T) {
 	assert.Equal(t, 4, s.AB.Metrics[1].Best, "v4 is cheaper: %s", s.AB)
 	assert.Equal(t, map[int]float64{2: 1}, s.Weights)
 }
+
+// TestTheModuleGoesAway: when the module of a rollout in progress is
+// removed from the engine, every Step reports it (ErrUnknownModule), a
+// command queued for it included; once the rollout has ended, the removal
+// is nothing to report.
+func TestTheModuleGoesAway(t *testing.T) {
+	w := newWorld(t, 500, gc, standard(candidate(4, 52, 0, 0)))
+	require.NoError(t, w.o.Deploy(Spec{Module: mod, Candidate: 4, Strategy: fastCanary()}))
+	w.tick(3)
+	require.NoError(t, w.o.Pause(mod))
+	require.NoError(t, w.e.RemoveModule(mod))
+	require.NoError(t, w.e.Tick(frame))
+	err := w.o.Step()
+	require.ErrorIs(t, err, versioning.ErrUnknownModule)
+	require.ErrorIs(t, w.o.Step(), versioning.ErrUnknownModule, "every Step, without a panic")
+
+	w = newWorld(t, 500, gc, standard(candidate(4, 52, 0, 0)))
+	require.NoError(t, w.o.Deploy(Spec{Module: mod, Candidate: 4, Strategy: fastCanary()}))
+	w.until(60*60, terminal)
+	require.NoError(t, w.e.RemoveModule(mod))
+	require.NoError(t, w.e.Tick(frame))
+	assert.NoError(t, w.o.Step(), "an ended rollout's module may go")
+}
