@@ -91,12 +91,7 @@ func parseDeploy(args []string, stderr io.Writer) (depOptions, error) {
 	case opt.entities < 1000:
 		bad = fmt.Sprintf("-entities %d: need at least 1000 (a 10%% canary needs 100 entities for its statistics)", opt.entities)
 	}
-	if bad != "" {
-		fmt.Fprintf(stderr, "demo: %s\n", bad)
-		fs.Usage()
-		return opt, errUsage
-	}
-	return opt, nil
+	return opt, usageError(fs, bad)
 }
 
 // runDeploy runs the deployment scenario: 0 passed, 1 failed, 2 usage.

@@ -69,12 +69,19 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	case *scen != "default":
 		bad = fmt.Sprintf("-scenario %q: want default or deploy", *scen)
 	}
-	if bad != "" {
-		fmt.Fprintf(stderr, "demo: %s\n", bad)
-		fs.Usage()
-		return opt, errUsage
+	return opt, usageError(fs, bad)
+}
+
+// usageError reports a bad flag value the way the flag package reports a
+// bad flag, on fs's output: "demo: " and bad, then fs's usage. It returns
+// errUsage, or nil if bad is empty.
+func usageError(fs *flag.FlagSet, bad string) error {
+	if bad == "" {
+		return nil
 	}
-	return opt, nil
+	fmt.Fprintf(fs.Output(), "demo: %s\n", bad)
+	fs.Usage()
+	return errUsage
 }
 
 // run is main without the exit: 0 passed, 1 failed, 2 usage error.

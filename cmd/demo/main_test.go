@@ -94,7 +94,7 @@ func TestRollbackBehaviour(t *testing.T) {
 	r.run()
 	require.NotNil(t, r.res.rollback)
 	rb := r.res.rollback
-	assert.Equal(t, 1, r.fault.fired)
+	assert.Equal(t, 1, r.fault.Fired())
 	assert.Equal(t, 1, r.res.rollbackCount)
 	assert.Equal(t, 2, rb.From)
 	assert.Equal(t, 1, rb.To)

@@ -25,9 +25,6 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/internal/demogame"
-	v1 "github.com/grove-engine/grove/systems/v1"
-	v2 "github.com/grove-engine/grove/systems/v2"
-	v3 "github.com/grove-engine/grove/systems/v3"
 	"github.com/grove-engine/grove/versioning"
 	"github.com/grove-engine/grove/versioning/journal"
 	"github.com/grove-engine/grove/versioning/persist"
@@ -35,14 +32,6 @@ import (
 
 // saveEvery is the simulated time between two saves.
 const saveEvery = 5 * fps // frames
-
-// ValidateConfig and ApplyConfig make the faulty v2 configurable: a
-// demogame.Arm configuration arms its fault.
-func (l faultyLogic) ValidateConfig(cfg any) error { return demogame.Check(cfg) }
-
-func (l faultyLogic) ApplyConfig(cfg any) {
-	l.f.kind, l.f.armed = cfg.(demogame.Arm).Kind, true
-}
 
 // armFault arms phase 4's fault through the engine, so that the journal
 // records it.
@@ -234,25 +223,10 @@ func (p *persister) saveJSON() map[string]any {
 // replayFactory builds the demo's engine as newRunner does, for a replay:
 // v2 carries a fault that the journaled configuration arms (the replay
 // re-injects the lag fault's budget failure, so it need not stall).
-func replayFactory(f *fault) journal.Factory {
+func replayFactory(f *demogame.Fault) journal.Factory {
+	build := demogame.Factory(f)
 	return func(opts ...versioning.Option) (*versioning.Engine, error) {
-		e, err := versioning.New(append([]versioning.Option{versioning.WithIsolationCheck(true)}, opts...)...)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.AddModule(module, versioning.AutoGC(10*time.Second)); err != nil {
-			return nil, err
-		}
-		three, err := v3.New()
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range []versioning.Version{v1.Version{}, faulty{v2.Version{}, f}, three} {
-			if err := e.Register(module, v); err != nil {
-				return nil, err
-			}
-		}
-		return e, nil
+		return build(append([]versioning.Option{versioning.WithIsolationCheck(true)}, opts...)...)
 	}
 }
 
@@ -299,7 +273,7 @@ func replayDir(dir string) *replayResult {
 	if err != nil {
 		return fail(err)
 	}
-	f := &fault{}
+	f := &demogame.Fault{}
 	factory := replayFactory(f)
 	binder, err := factory()
 	if err != nil {
@@ -320,7 +294,7 @@ func replayDir(dir string) *replayResult {
 	if err != nil {
 		return fail(err)
 	}
-	res.to, res.fired, res.simulated = e.Frame(), f.fired, e.Now()-snap.Now
+	res.to, res.fired, res.simulated = e.Frame(), f.Fired(), e.Now()-snap.Now
 	want, err := last.Snapshot(e)
 	if err != nil {
 		return fail(err)

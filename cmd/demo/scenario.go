@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/demogame"
 	"github.com/grove-engine/grove/systems/scenario"
 	v1 "github.com/grove-engine/grove/systems/v1"
-	v2 "github.com/grove-engine/grove/systems/v2"
 	v3 "github.com/grove-engine/grove/systems/v3"
 	"github.com/grove-engine/grove/versioning"
 )
 
 const (
-	module = "GameLogic"
+	module = demogame.Module
 	fps    = 60
 )
 
@@ -41,7 +41,7 @@ type runner struct {
 	out    io.Writer
 	e      *versioning.Engine
 	ref    *reference
-	fault  *fault
+	fault  *demogame.Fault // phase 4's bug in v2, armed by armFault (persist.go)
 	dt     time.Duration
 	frame  int
 	events []versioning.Event
@@ -98,7 +98,8 @@ func newRunner(opt options, out io.Writer) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, err := versioning.New(append([]versioning.Option{
+	f := &demogame.Fault{Lag: budget + 100*time.Millisecond}
+	e, err := demogame.Factory(f)(append([]versioning.Option{
 		versioning.WithFrameBudget(budget),
 		versioning.WithIsolationCheck(true),
 	}, p.options()...)...)
@@ -106,24 +107,11 @@ func newRunner(opt options, out io.Writer) (*runner, error) {
 		return nil, err
 	}
 	r := &runner{opt: opt, out: out, e: e, ref: newReference(v3.DefaultRadius), persist: p,
-		fault: &fault{kind: opt.fault, lag: budget + 100*time.Millisecond},
-		dt:    time.Second / fps, start: time.Now()}
+		fault: f, dt: time.Second / fps, start: time.Now()}
 	r.res.loadTimes = map[int]time.Duration{}
 	r.res.totalConstant = true
 	r.res.migrationOK = true
 	e.Subscribe(func(ev versioning.Event) { r.events = append(r.events, ev) })
-	if err := e.AddModule(module, versioning.AutoGC(10*time.Second)); err != nil {
-		return nil, err
-	}
-	three, err := v3.New()
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range []versioning.Version{v1.Version{}, faulty{v2.Version{}, r.fault}, three} {
-		if err := e.Register(module, v); err != nil {
-			return nil, err
-		}
-	}
 	return r, nil
 }
 
@@ -458,7 +446,7 @@ func (r *runner) run() {
 	counts = r.verify()
 	r.metrics()
 	r.res.framesMissed -= missed0
-	if rb != nil && r.fault.fired == 1 {
+	if rb != nil && r.fault.Fired() == 1 {
 		r.printf("  ⚠️ v2 error detected: %v\n", rb.Err)
 		r.printf("  Rollback sequence:\n    1. State backup from before the failing frame\n")
 		r.printf("    2. %s v1\n    3. State restored from backup and migrated v2→v1 (%d entities)\n", map[bool]string{true: "Reloaded", false: "Reused"}[rb.Reloaded], rb.Entities)

@@ -1,11 +1,11 @@
-// Package demogame is the game cmd/demo plays, for the tools that replay
-// its saves: the module, the versions it registers (v1, a v2 whose
+// Package demogame is the game cmd/demo plays, shared with the tools that
+// replay its saves: the module, the versions it registers (v1, a v2 whose
 // collision detection carries a fault that a configuration arms, v3) and
 // that configuration, registered with the journal's default codecs.
 //
-// cmd/grove verify and replay build their engines with [Factory]. A game
-// builds its own tool the same way, with its own versions: see
-// [journal.Verify] and [journal.Replay].
+// cmd/demo's live runs and replays, and cmd/grove verify and replay, build
+// their engines with [Factory]. A game builds its own tool the same way,
+// with its own versions: see [journal.Verify] and [journal.Replay].
 //
 // There are no build tags.
 package demogame
