@@ -276,6 +276,21 @@ func requireSameStates(t testing.TB, want, got map[ecs.Key]entity) {
 	}
 }
 
+// requireStatesFrom fails unless after holds the same keys as before, each
+// with the state, version included, that want computes from its key and its
+// state in before, bit for bit. Failures name the key and the version it
+// was on in before.
+func requireStatesFrom(t testing.TB, before, after map[ecs.Key]entity, want func(k ecs.Key, b entity) entity) {
+	t.Helper()
+	require.Equal(t, len(before), len(after), "the entity count differs")
+	for k, b := range before {
+		w := want(k, b)
+		g, ok := after[k]
+		require.True(t, ok, "key %#x (v%d before) is gone", uint64(k), b.ver)
+		require.True(t, sameState(w, g), "key %#x (v%d before): want %+v, got %+v", uint64(k), b.ver, w, g)
+	}
+}
+
 // checkExact verifies, for the entities that are not pinned, that every
 // version of the split holds ⌊w·N⌋ or ⌈w·N⌉ of them with w the weight as
 // given (exactly w·N when that is a whole number up to the rounding of the

@@ -3,6 +3,9 @@ package versioning
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,6 +59,17 @@ func newRigOf(t *testing.T, versions []Version, faultyVersions []int, modOpts []
 	return r
 }
 
+// loadV1V2 loads v1 and v2, spawns n v1 entities, sets split and returns
+// the entities' keys.
+func (r *faultRig) loadV1V2(t *testing.T, rng *rand.Rand, n int, split map[int]float64) []ecs.Key {
+	t.Helper()
+	require.NoError(t, r.e.Load(game, 1))
+	require.NoError(t, r.e.Load(game, 2))
+	keys := spawn(t, r.e, rng, n)
+	require.NoError(t, r.e.SetSplit(game, split))
+	return keys
+}
+
 // servedBy maps every key to version v.
 func servedBy(keys []ecs.Key, v int) map[ecs.Key]int {
 	out := make(map[ecs.Key]int, len(keys))
@@ -94,10 +108,7 @@ func TestFailureRollsBackInTheSameFrame(t *testing.T) {
 			rng := newRand(t, 40+uint64(kind))
 			r := newRig(t, []int{2}, nil)
 			e := r.e
-			require.NoError(t, e.Load(game, 1))
-			require.NoError(t, e.Load(game, 2))
-			keys := spawn(t, e, rng, 201)
-			require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+			keys := r.loadV1V2(t, rng, 201, map[int]float64{1: 0.5, 2: 0.5})
 			for range 3 {
 				require.NoError(t, e.Tick(frame))
 			}
@@ -180,10 +191,7 @@ func TestRollbackToCollectedTargetReloadsIt(t *testing.T) {
 	rng := newRand(t, 41)
 	r := newRig(t, []int{2}, []ModuleOption{AutoGC(10 * time.Second)}, WithGCMeasurement(false))
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	keys := spawn(t, e, rng, 100)
-	require.NoError(t, e.SetSplit(game, map[int]float64{2: 1}))
+	keys := r.loadV1V2(t, rng, 100, map[int]float64{2: 1})
 	for range 601 {
 		require.NoError(t, e.Tick(frame))
 	}
@@ -383,16 +391,13 @@ func TestManualRollback(t *testing.T) {
 
 	post := checkIndex(t, e)
 	require.Len(t, post, len(keys))
-	for k, en := range post {
-		require.Equal(t, 1, en.ver)
-		var want entity
-		if now[k].ver == 1 {
-			want = now[k] // the target's own entities keep their state
-		} else {
-			want = convert(backed[k], 1) // the others come from their backups
+	require.Len(t, onVersion(post, 1), len(keys), "every entity is on v1")
+	requireStatesFrom(t, now, post, func(k ecs.Key, n entity) entity {
+		if n.ver == 1 {
+			return n // the target's own entities keep their state
 		}
-		require.True(t, sameState(want, en), "key %#x: want %+v, got %+v", uint64(k), want, en)
-	}
+		return convert(backed[k], 1) // the others come from their backups
+	})
 	split, err := e.Split(game)
 	require.NoError(t, err)
 	assert.Equal(t, map[int]float64{1: 1}, split)
@@ -429,10 +434,8 @@ func TestManualRollbackLoadsTarget(t *testing.T) {
 	loaded, err := e.Loaded(game)
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 2}, loaded)
-	post := checkIndex(t, e)
-	for _, k := range keys {
-		require.True(t, sameState(convert(pre[k], 1), post[k]))
-	}
+	require.ElementsMatch(t, keys, slices.Collect(maps.Keys(pre)))
+	requireStatesFrom(t, pre, checkIndex(t, e), func(_ ecs.Key, p entity) entity { return convert(p, 1) })
 	rb := c.of(EventRollback)
 	require.Len(t, rb, 1)
 	assert.True(t, rb[0].Reloaded)
@@ -551,10 +554,7 @@ func TestFailedVersionIsRefusedUntilReloaded(t *testing.T) {
 	rng := newRand(t, 48)
 	r := newRig(t, []int{2}, nil)
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	keys := spawn(t, e, rng, 40)
-	require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+	keys := r.loadV1V2(t, rng, 40, map[int]float64{1: 0.5, 2: 0.5})
 	r.faults[2].set(faultPanic)
 	require.NoError(t, e.Tick(frame))
 	r.faults[2].set(faultNone)
@@ -588,18 +588,13 @@ func TestBackupsOff(t *testing.T) {
 	rng := newRand(t, 49)
 	r := newRig(t, []int{2}, nil, WithBackupEvery(0))
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	spawn(t, e, rng, 20)
-	require.NoError(t, e.SetSplit(game, map[int]float64{2: 1}))
+	r.loadV1V2(t, rng, 20, map[int]float64{2: 1})
 	pre := state(t, e)
 	r.faults[2].set(faultPanic)
 	require.NoError(t, e.Tick(frame))
-	post := checkIndex(t, e)
-	for k, p := range pre {
-		want := convert(v1Step(convert(v2Step(p, sec), 1), sec), 1)
-		require.True(t, sameState(want, post[k]), "key %#x: want %+v, got %+v", uint64(k), want, post[k])
-	}
+	requireStatesFrom(t, pre, checkIndex(t, e), func(_ ecs.Key, p entity) entity {
+		return convert(v1Step(convert(v2Step(p, sec), 1), sec), 1)
+	})
 }
 
 // TestBackupCadence: with WithBackupEvery(3) a backup is taken before every
@@ -608,10 +603,7 @@ func TestBackupCadence(t *testing.T) {
 	rng := newRand(t, 50)
 	r := newRig(t, []int{2}, nil, WithBackupEvery(3))
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	spawn(t, e, rng, 20)
-	require.NoError(t, e.SetSplit(game, map[int]float64{2: 1}))
+	r.loadV1V2(t, rng, 20, map[int]float64{2: 1})
 	var states []map[ecs.Key]entity
 	for range 5 {
 		states = append(states, state(t, e))
@@ -621,11 +613,9 @@ func TestBackupCadence(t *testing.T) {
 	// the state from before frame 3.
 	r.faults[2].set(faultError)
 	require.NoError(t, e.Tick(frame))
-	post := checkIndex(t, e)
-	for k, p := range states[3] {
-		want := convert(v1Step(convert(p, 1), sec), 1)
-		require.True(t, sameState(want, post[k]), "key %#x: want %+v, got %+v", uint64(k), want, post[k])
-	}
+	requireStatesFrom(t, states[3], checkIndex(t, e), func(_ ecs.Key, p entity) entity {
+		return convert(v1Step(convert(p, 1), sec), 1)
+	})
 }
 
 // TestBackupCadenceIntoPopulatedTarget: with a cadence above 1 the target's
@@ -636,10 +626,7 @@ func TestBackupCadenceIntoPopulatedTarget(t *testing.T) {
 	rng := newRand(t, 150)
 	r := newRig(t, []int{2}, nil, WithBackupEvery(3))
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	spawn(t, e, rng, 40)
-	require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+	r.loadV1V2(t, rng, 40, map[int]float64{1: 0.5, 2: 0.5})
 	var states []map[ecs.Key]entity
 	for range 5 {
 		states = append(states, state(t, e))
@@ -649,15 +636,12 @@ func TestBackupCadenceIntoPopulatedTarget(t *testing.T) {
 	r.faults[2].set(faultError)
 	require.NoError(t, e.Tick(frame))
 	post := checkIndex(t, e)
-	for k, p := range pre {
-		var want entity
+	requireStatesFrom(t, pre, post, func(k ecs.Key, p entity) entity {
 		if p.ver == 1 {
-			want = v1Step(p, sec)
-		} else {
-			want = v1Step(convert(states[3][k], 1), sec)
+			return v1Step(p, sec)
 		}
-		require.True(t, sameState(want, post[k]), "key %#x (v%d): want %+v, got %+v", uint64(k), p.ver, want, post[k])
-	}
+		return v1Step(convert(states[3][k], 1), sec)
+	})
 	rb := r.events.of(EventRollback)
 	require.Len(t, rb, 1)
 	assert.True(t, rb[0].Served)
@@ -802,7 +786,7 @@ func TestRollbackWhenTargetCannotLoad(t *testing.T) {
 	require.NoError(t, e.Register(game, faulty{Version: v2.Version{}, f: f}))
 	require.NoError(t, e.Load(game, 1))
 	require.NoError(t, e.Load(game, 2))
-	spawn(t, e, rng, 30)
+	keys := spawn(t, e, rng, 30)
 	require.NoError(t, e.SetSplit(game, map[int]float64{2: 1}))
 	for range 61 {
 		require.NoError(t, e.Tick(frame))
@@ -830,11 +814,7 @@ func TestRollbackWhenTargetCannotLoad(t *testing.T) {
 	// Once v1 loads again, the next failing frame rolls back normally.
 	broken.Store(false)
 	require.NoError(t, e.Tick(frame))
-	served := map[ecs.Key]int{}
-	for k := range pre {
-		served[k] = 1
-	}
-	requireStepped(t, pre, state(t, e), served)
+	requireStepped(t, pre, state(t, e), servedBy(keys, 1))
 	mm, _ = metricsOf(t, e)
 	assert.Equal(t, uint64(1), mm.FramesMissed)
 }
@@ -850,10 +830,7 @@ func TestServingStepFailsKeepsRestoredState(t *testing.T) {
 	rng := newRand(t, 54)
 	r := newRigOf(t, []Version{v1.Version{}, v2.Version{}}, []int{1, 2}, nil)
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	spawn(t, e, rng, 40)
-	require.NoError(t, e.SetSplit(game, map[int]float64{2: 1}))
+	r.loadV1V2(t, rng, 40, map[int]float64{2: 1})
 	require.NoError(t, e.Tick(frame))
 	pre := state(t, e)
 	r.events.reset()
@@ -861,13 +838,9 @@ func TestServingStepFailsKeepsRestoredState(t *testing.T) {
 	r.faults[1].set(faultNaN) // v1 is empty, so only its serving step runs this
 	require.NoError(t, e.Tick(frame))
 
+	// Every entity is on v1 holding its pre-frame state, unstepped.
 	post := checkIndex(t, e)
-	require.Len(t, post, len(pre))
-	for k, en := range pre {
-		got := post[k]
-		assert.Equal(t, 1, got.ver)
-		assert.True(t, sameMotion(en, got), "entity %#x: must hold its pre-frame state, unstepped", uint64(k))
-	}
+	requireStatesFrom(t, pre, post, func(_ ecs.Key, p entity) entity { return convert(p, 1) })
 	rb := r.events.of(EventRollback)
 	require.Len(t, rb, 2)
 	byFrom := map[int]Event{}
@@ -1103,10 +1076,7 @@ func TestDefect11BackupsOffLosesOnlyTheNonFiniteEntity(t *testing.T) {
 	rng := newRand(t, 111)
 	r := newRig(t, []int{2}, nil, WithBackupEvery(0))
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	keys := spawn(t, e, rng, 50)
-	require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+	keys := r.loadV1V2(t, rng, 50, map[int]float64{1: 0.5, 2: 0.5})
 	require.NoError(t, e.Tick(frame))
 	pre := state(t, e)
 	onV2 := onVersion(pre, 2)
@@ -1128,16 +1098,14 @@ func TestDefect11BackupsOffLosesOnlyTheNonFiniteEntity(t *testing.T) {
 	}
 	require.Len(t, lost, 1)
 	assert.Equal(t, 2, pre[lost[0]].ver)
-	for k, p := range pre {
-		if k == lost[0] {
-			continue
-		}
-		want := v1Step(p, sec)
+	kept := maps.Clone(pre)
+	delete(kept, lost[0])
+	requireStatesFrom(t, kept, post, func(_ ecs.Key, p entity) entity {
 		if p.ver == 2 { // moved as v2's failing step left it, then served by v1
-			want = v1Step(convert(v2Step(p, sec), 1), sec)
+			return v1Step(convert(v2Step(p, sec), 1), sec)
 		}
-		require.True(t, sameState(want, post[k]), "key %#x: want %+v, got %+v", uint64(k), want, post[k])
-	}
+		return v1Step(p, sec)
+	})
 	rb := r.events.of(EventRollback)
 	require.Len(t, rb, 1)
 	assert.Equal(t, 1, rb[0].Lost)
@@ -1201,10 +1169,7 @@ func TestDefect12SystemWritingKeysFails(t *testing.T) {
 			rng := newRand(t, 121+uint64(n))
 			r := newRig(t, []int{2}, nil)
 			e := r.e
-			require.NoError(t, e.Load(game, 1))
-			require.NoError(t, e.Load(game, 2))
-			keys := spawn(t, e, rng, 2*n)
-			require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+			keys := r.loadV1V2(t, rng, 2*n, map[int]float64{1: 0.5, 2: 0.5})
 			require.NoError(t, e.Tick(frame))
 			pre := state(t, e)
 			r.events.reset()
@@ -1235,10 +1200,7 @@ func TestRollbackTargetLaggingWhileServingFailsByBudget(t *testing.T) {
 	rng := newRand(t, 130)
 	r := newRig(t, []int{1, 2}, nil)
 	e := r.e
-	require.NoError(t, e.Load(game, 1))
-	require.NoError(t, e.Load(game, 2))
-	keys := spawn(t, e, rng, 40)
-	require.NoError(t, e.SetSplit(game, map[int]float64{1: 0.5, 2: 0.5}))
+	keys := r.loadV1V2(t, rng, 40, map[int]float64{1: 0.5, 2: 0.5})
 	require.NoError(t, e.Tick(frame))
 	pre := state(t, e)
 	r.events.reset()
