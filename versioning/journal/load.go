@@ -31,11 +31,7 @@ func Load(dir string, frame uint64, newEngine Factory, opts ...Option) (*version
 	if newEngine == nil {
 		return nil, fmt.Errorf("journal: Load needs a factory")
 	}
-	st, err := openStore(dir)
-	if err != nil {
-		return nil, err
-	}
-	saves, err := st.Saves()
+	st, saves, err := openSaves(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +77,7 @@ func because(err error) string {
 	return " (the last one failed: " + err.Error() + ")"
 }
 
-// loadSave loads one save and binds it to e.
+// loadSave loads one save (which checks its CRCs) and binds it to e.
 func loadSave(st *persist.Store, s persist.SaveInfo, e *versioning.Engine) (*versioning.Snapshot, error) {
 	if s.Err != nil {
 		return nil, s.Err
@@ -93,17 +89,26 @@ func loadSave(st *persist.Store, s persist.SaveInfo, e *versioning.Engine) (*ver
 	return f.Snapshot(e)
 }
 
-// openStore opens dir's saves read-only: a load or a verification must not
-// change the directory (a Store removes the temporary files it finds).
-func openStore(dir string) (*persist.Store, error) {
+// openSaves opens dir's saves read-only and lists them by ascending frame
+// ([persist.Store.Saves]): a load or a verification must not change the
+// directory (a Store removes the temporary files it finds).
+func openSaves(dir string) (*persist.Store, []persist.SaveInfo, error) {
 	if _, err := os.Stat(dir); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fsys, err := persist.DirFS(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return persist.NewStore(dir, persist.WithFS(readOnly{fsys}))
+	st, err := persist.NewStore(dir, persist.WithFS(readOnly{fsys}))
+	if err != nil {
+		return nil, nil, err
+	}
+	saves, err := st.Saves()
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, saves, nil
 }
 
 // readOnly is a persist.FS that refuses every change.

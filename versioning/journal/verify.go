@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/grove-engine/grove/versioning"
-	"github.com/grove-engine/grove/versioning/persist"
 )
 
 // VerifyReport is what [Verify] checked and found.
@@ -53,11 +52,7 @@ func Verify(dir string, newEngine Factory, opts ...Option) (*VerifyReport, error
 		return nil, err
 	}
 	rep := &VerifyReport{}
-	st, err := openStore(dir)
-	if err != nil {
-		return nil, err
-	}
-	saves, err := st.Saves()
+	st, saves, err := openSaves(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +67,7 @@ func Verify(dir string, newEngine Factory, opts ...Option) (*VerifyReport, error
 	var first *versioning.Snapshot
 	for _, s := range saves {
 		rep.Saves++
-		snap, err := checkSave(st, s, p.e)
+		snap, err := loadSave(st, s, p.e)
 		if err != nil {
 			rep.Problems = append(rep.Problems, fmt.Errorf("save %s: %w", s.Manifest, err))
 			continue
@@ -168,18 +163,6 @@ func (r *VerifyReport) first() error {
 		return nil
 	}
 	return r.Problems[0]
-}
-
-// checkSave loads a save (which checks its CRCs) and binds it to e.
-func checkSave(st *persist.Store, s persist.SaveInfo, e *versioning.Engine) (*versioning.Snapshot, error) {
-	if s.Err != nil {
-		return nil, s.Err
-	}
-	f, err := st.Load(s.Frame)
-	if err != nil {
-		return nil, err
-	}
-	return f.Snapshot(e)
 }
 
 // capture is the replayed engine's state with the recorded GC thresholds

@@ -931,22 +931,7 @@ func (j *jsonReader) value(cc *compCodec, row []byte, w where) error {
 	if cc.scalar {
 		return j.field(cc, 0, row, w)
 	}
-	s := &j.s
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		name, off, err := s.str()
-		if err != nil {
-			return err
-		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
+	return j.s.object(func(name []byte, off int) error {
 		fi := -1
 		for k := range cc.schema.Fields {
 			if string(name) == cc.schema.Fields[k].Path {
@@ -959,19 +944,8 @@ func (j *jsonReader) value(cc *compCodec, row []byte, w where) error {
 		}
 		fw := w
 		fw.field = cc.schema.Fields[fi].Path
-		if err := j.field(cc, fi, row, fw); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.fail(s.pos, "expected , or } in an object")
-		}
-	}
+		return j.field(cc, fi, row, fw)
+	})
 }
 
 // field reads one field's value (an array if it has several scalars).
@@ -981,32 +955,20 @@ func (j *jsonReader) field(cc *compCodec, fi int, row []byte, w where) error {
 	if fd.Count == 1 {
 		return j.scalarInto(fd, row[fd.Offset:], w)
 	}
-	s := &j.s
-	start := s.pos
-	if err := s.expect('['); err != nil {
-		return err
-	}
+	start := j.s.pos
 	n := 0
-	if s.peek() == ']' {
-		s.pos++
-	} else {
-		for {
-			if n >= fd.Count {
-				return j.errAt(s.pos, w.String(), "more than %d values", fd.Count)
-			}
-			if err := j.scalarInto(fd, row[fd.Offset+n*sz:], w); err != nil {
-				return err
-			}
-			n++
-			c := s.peek()
-			s.pos++
-			if c == ']' {
-				break
-			}
-			if c != ',' {
-				return s.fail(s.pos-1, "expected , or ] in an array")
-			}
+	err := j.s.array(func(i, off int) error {
+		if i >= fd.Count {
+			return j.errAt(off, w.String(), "more than %d values", fd.Count)
 		}
+		if err := j.scalarInto(fd, row[fd.Offset+i*sz:], w); err != nil {
+			return err
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if n != fd.Count {
 		return j.errAt(start, w.String(), "%d values, want %d", n, fd.Count)
@@ -1031,19 +993,10 @@ func (j *jsonReader) scalarInto(fd *ecs.Field, p []byte, w where) error {
 
 // table reads a world or backup: a list of [key, {components}, {padding}?].
 func (j *jsonReader) table(t *Table, rc *rowCodec, path string) error {
-	s := &j.s
 	t.Columns = make([][]byte, len(rc.comps))
 	t.Keys = []ecs.Key{}
 	seen := make([]bool, len(rc.comps))
-	if err := s.expect('['); err != nil {
-		return err
-	}
-	if s.peek() == ']' {
-		s.pos++
-		return nil
-	}
-	for row := 0; ; row++ {
-		off := s.pos
+	return j.s.list("a list of entities", func(row, off int) error {
 		if !j.mem.take(rc.size) {
 			return j.errAt(off, path, "more rows than the document can describe")
 		}
@@ -1056,15 +1009,8 @@ func (j *jsonReader) table(t *Table, rc *rowCodec, path string) error {
 			return err
 		}
 		t.Keys = append(t.Keys, key)
-		c := s.peek()
-		s.pos++
-		if c == ']' {
-			return nil
-		}
-		if c != ',' {
-			return s.fail(s.pos-1, "expected , or ] in a list of entities")
-		}
-	}
+		return nil
+	})
 }
 
 // row reads one entity, [key, {components}, {padding}?], into the last
@@ -1102,58 +1048,47 @@ func (j *jsonReader) row(t *Table, rc *rowCodec, path string, row int, seen []bo
 		if c != ',' || part > 2 {
 			return key, shape(s.pos-1, key)
 		}
-		if err := s.expect('{'); err != nil {
+		clear(seen)
+		if err := j.rowPart(t, rc, where{base: path, row: row, key: key}, part, seen); err != nil {
 			return key, err
 		}
-		clear(seen)
-		if s.peek() == '}' {
-			s.pos++
-			continue
-		}
-		for {
-			name, noff, err := s.str()
-			if err != nil {
-				return key, err
-			}
-			if err := s.expect(':'); err != nil {
-				return key, err
-			}
-			ci := -1
-			for x := range rc.comps {
-				if rc.comps[x].name == string(name) {
-					ci = x
-					break
-				}
-			}
-			if ci < 0 {
-				return key, j.errAt(noff, rowPath(path, row, key), "no component %q in this version (its components are %s)", name, rc.names())
-			}
-			if seen[ci] {
-				return key, j.errAt(noff, rowPath(path, row, key), "component %q appears twice", name)
-			}
-			seen[ci] = true
-			cc := &rc.comps[ci]
-			sz := cc.schema.Size
-			dst := t.Columns[ci][row*sz : (row+1)*sz]
-			if part == 2 {
-				hx, hoff, err := s.str()
-				if err != nil {
-					return key, err
-				}
-				if msg := cc.setPad(hx, dst); msg != "" {
-					return key, j.errAt(hoff, rowPath(path, row, key), "%s", msg)
-				}
-			} else if err := j.value(cc, dst, where{base: path, row: row, key: key, comp: cc.name}); err != nil {
-				return key, err
-			}
-			c := s.peek()
-			s.pos++
-			if c == '}' {
+	}
+}
+
+// rowPart reads an entity's components (part 1) or padding (part 2), an
+// object by component name, into the last row of t's columns; at names
+// the entity.
+func (j *jsonReader) rowPart(t *Table, rc *rowCodec, at where, part int, seen []bool) error {
+	return j.s.object(func(name []byte, off int) error {
+		ci := -1
+		for x := range rc.comps {
+			if rc.comps[x].name == string(name) {
+				ci = x
 				break
 			}
-			if c != ',' {
-				return key, s.fail(s.pos-1, "expected , or } in an object")
-			}
 		}
-	}
+		if ci < 0 {
+			return j.errAt(off, at.String(), "no component %q in this version (its components are %s)", name, rc.names())
+		}
+		if seen[ci] {
+			return j.errAt(off, at.String(), "component %q appears twice", name)
+		}
+		seen[ci] = true
+		cc := &rc.comps[ci]
+		sz := cc.schema.Size
+		dst := t.Columns[ci][at.row*sz : (at.row+1)*sz]
+		if part == 2 {
+			hx, hoff, err := j.s.str()
+			if err != nil {
+				return err
+			}
+			if msg := cc.setPad(hx, dst); msg != "" {
+				return j.errAt(hoff, at.String(), "%s", msg)
+			}
+			return nil
+		}
+		w := at
+		w.comp = cc.name
+		return j.value(cc, dst, w)
+	})
 }

@@ -92,8 +92,14 @@ func (s *jsonScanner) object(member func(name []byte, off int) error) error {
 	}
 }
 
-// array calls elem for each element of an array; elem must consume it.
+// array calls elem for each element of an array, with its index and
+// offset; elem must consume it.
 func (s *jsonScanner) array(elem func(i, off int) error) error {
+	return s.list("an array", elem)
+}
+
+// list is array for an array that errors call what ("a list of entities").
+func (s *jsonScanner) list(what string, elem func(i, off int) error) error {
 	if err := s.expect('['); err != nil {
 		return err
 	}
@@ -112,7 +118,7 @@ func (s *jsonScanner) array(elem func(i, off int) error) error {
 			s.pos++
 			return nil
 		default:
-			return s.fail(s.pos, "expected , or ] in an array")
+			return s.fail(s.pos, "expected , or ] in "+what)
 		}
 	}
 }
