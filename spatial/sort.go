@@ -256,7 +256,9 @@ func (g *Grid) distribute(p int) {
 
 // sortBands sorts the bands of part p by cell, as sortDirect does, each
 // within its own stretch of the cell and entity arrays; in the hashed
-// layout, by bucket, also writing each entity's cell to g.keys.
+// layout, by bucket, also writing each entity's cell to g.keys. The two
+// layouts share the counting (bandEnds) and keep a scatter loop each, so
+// that the dense loop does no per-entity work for the keys.
 func (g *Grid) sortBands(p int) {
 	w := &g.work
 	shift, stride, ny := w.shift, g.stride, g.ny
@@ -269,17 +271,8 @@ func (g *Grid) sortBands(p int) {
 		start := g.start[:1<<g.hbits+1]
 		keys := g.keys[:m]
 		for b := b0; b < b1; b++ {
-			cnt := start[b<<shift : (b+1)<<shift]
-			clear(cnt)
 			band := tmp[bandStart[b]:bandStart[b+1]]
-			for _, e := range band {
-				start[e.cell]++
-			}
-			end := bandStart[b]
-			for c, k := range cnt {
-				end += k
-				cnt[c] = end
-			}
+			bandEnds(start, start[b<<shift:(b+1)<<shift], band, bandStart[b])
 			for k := len(band) - 1; k >= 0; k-- {
 				e := band[k]
 				q := start[e.cell] - 1
@@ -292,22 +285,29 @@ func (g *Grid) sortBands(p int) {
 	}
 	start := g.start[:stride*(ny+1)+1]
 	for b := b0; b < b1; b++ {
-		cnt := start[(b<<shift)*stride : min((b+1)<<shift, ny)*stride]
-		clear(cnt)
 		band := tmp[bandStart[b]:bandStart[b+1]]
-		for _, e := range band {
-			start[e.cell]++
-		}
-		end := bandStart[b]
-		for c, k := range cnt {
-			end += k
-			cnt[c] = end
-		}
+		bandEnds(start, start[(b<<shift)*stride:min((b+1)<<shift, ny)*stride], band, bandStart[b])
 		for k := len(band) - 1; k >= 0; k-- {
 			e := band[k]
 			q := start[e.cell] - 1
 			start[e.cell] = q
 			ents[q] = e
 		}
+	}
+}
+
+// bandEnds counts the entities of one band by cell (or bucket) into cnt, the
+// band's stretch of start, which e.cell indexes, and turns the counts into
+// the ends of the cells' runs in the entity arrays, where the band begins
+// at base. The band's scatter then moves each end down to its cell's start.
+func bandEnds(start, cnt []int32, band []entity, base int32) {
+	clear(cnt)
+	for _, e := range band {
+		start[e.cell]++
+	}
+	end := base
+	for c, k := range cnt {
+		end += k
+		cnt[c] = end
 	}
 }
