@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,13 +22,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/grove-engine/grove/internal/htmlreport"
+	"github.com/grove-engine/grove/internal/reportcheck"
 	"github.com/grove-engine/grove/versioning"
 )
 
 var writePNG = flag.Bool("png", false, "write docs/report.png, the README screenshot, from a real report (needs chromium)")
-
-// chromium is where scripts/check-report.sh looks for the browser.
-const chromium = "/usr/bin/chromium"
 
 // element is a parsed element of a report page.
 type element struct {
@@ -190,28 +185,17 @@ func TestReportFile(t *testing.T) {
 	assert.GreaterOrEqual(t, rowsN, len(want))
 	assert.Equal(t, 2*rowsN, strings.Count(text, `class="marker"`), "each event is marked on both time charts")
 
-	if _, err := os.Stat(chromium); err != nil || testing.Short() {
-		t.Skipf("the browser check needs %s (and no -short)", chromium)
-	}
+	reportcheck.NeedChromium(t)
 	img := browserCheck(t, path, "1280,2400", "EXPECT_CHARTS=2")
 	assertChartPainted(t, img)
 }
 
-// browserCheck runs scripts/check-report.sh on a page and returns the
-// screenshot.
+// browserCheck runs scripts/check-report.sh on a page in a window of the
+// given size and returns the screenshot.
 func browserCheck(t *testing.T, html, window string, env ...string) image.Image {
 	t.Helper()
-	shot := filepath.Join(t.TempDir(), "shot.png")
-	cmd := exec.Command("bash", filepath.Join("..", "..", "scripts", "check-report.sh"), html, shot)
-	cmd.Env = append(append(os.Environ(), "WINDOW="+window), env...)
-	msg, err := cmd.CombinedOutput()
-	require.NoError(t, err, "check-report.sh:\n%s", msg)
+	img, msg := reportcheck.Screenshot(t, html, append([]string{"WINDOW=" + window}, env...)...)
 	t.Logf("%s", msg)
-	f, err := os.Open(shot)
-	require.NoError(t, err)
-	defer f.Close()
-	img, err := png.Decode(f)
-	require.NoError(t, err)
 	return img
 }
 
@@ -224,13 +208,13 @@ func assertChartPainted(t *testing.T, img image.Image) {
 	b := img.Bounds()
 	fills := make([]color.RGBA, 3)
 	for v := range fills {
-		fills[v] = overWhite(hexColor(t, pal[v]), 0.5)
+		fills[v] = reportcheck.OverWhite(reportcheck.Hex(t, pal[v]), 0.5)
 	}
 	n, minX, maxX := 0, b.Max.X, b.Min.X
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			for _, f := range fills {
-				if near(img.At(x, y), f, 8) {
+				if reportcheck.Near(img.At(x, y), f, 8) {
 					n++
 					minX, maxX = min(minX, x), max(maxX, x)
 					break
@@ -241,32 +225,6 @@ func assertChartPainted(t *testing.T, img image.Image) {
 	t.Logf("area fill: %d px, x %d..%d", n, minX, maxX)
 	assert.Greater(t, n, 100000, "the stacked areas fill their plot")
 	assert.Greater(t, maxX-minX, b.Dx()/2, "and span the time axis")
-}
-
-func hexColor(t *testing.T, s string) color.RGBA {
-	t.Helper()
-	require.Len(t, s, 7)
-	v, err := strconv.ParseUint(s[1:], 16, 32)
-	require.NoError(t, err)
-	return color.RGBA{uint8(v >> 16), uint8(v >> 8), uint8(v), 255}
-}
-
-func overWhite(c color.RGBA, a float64) color.RGBA {
-	mix := func(x uint8) uint8 { return uint8(float64(x)*a + 255*(1-a) + 0.5) }
-	return color.RGBA{mix(c.R), mix(c.G), mix(c.B), 255}
-}
-
-func near(c color.Color, want color.RGBA, tol int) bool {
-	r, g, b, _ := c.RGBA()
-	d := func(x uint32, y uint8) bool { return abs(int(x>>8)-int(y)) <= tol }
-	return d(r, want.R) && d(g, want.G) && d(b, want.B)
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // TestDeployReport: the deployment scenario's report adds a timeline of
@@ -292,9 +250,7 @@ func TestDeployReport(t *testing.T) {
 		assert.Contains(t, string(page), name)
 	}
 	assert.Contains(t, string(page), ": rollback", "a failing canary's rollback is marked")
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("the browser check needs %s", chromium)
-	}
+	reportcheck.NeedChromium(t)
 	browserCheck(t, path, "1280,2400", "EXPECT_CHARTS=3")
 }
 
@@ -453,54 +409,8 @@ func TestWriteReportPNG(t *testing.T) {
 	var out, errOut bytes.Buffer
 	require.Contains(t, []int{0, 1}, run([]string{"-entities", "1000", "-report", path}, &out, &errOut))
 	img := browserCheck(t, path, "1280,1100")
-	data := smallPNG(t, img, 150<<10)
+	data := reportcheck.ShrinkPNG(t, img, 150<<10)
 	require.NoError(t, os.MkdirAll(filepath.Join("..", "..", "docs"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "docs", "report.png"), data, 0o644))
 	t.Logf("docs/report.png: %d bytes", len(data))
-}
-
-// smallPNG encodes img with the best compression, as a paletted image of
-// its 256 most frequent colours if that is not small enough (a flat page
-// with anti-aliased edges loses nothing visible).
-func smallPNG(t *testing.T, img image.Image, limit int) []byte {
-	t.Helper()
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	var buf bytes.Buffer
-	require.NoError(t, enc.Encode(&buf, img))
-	if buf.Len() <= limit {
-		return buf.Bytes()
-	}
-	b := img.Bounds()
-	freq := map[color.RGBA]int{}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			freq[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
-		}
-	}
-	cols := make([]color.RGBA, 0, len(freq))
-	for c := range freq {
-		cols = append(cols, c)
-	}
-	sort.Slice(cols, func(i, j int) bool { return freq[cols[i]] > freq[cols[j]] })
-	pal := color.Palette{}
-	for _, c := range cols[:min(256, len(cols))] {
-		pal = append(pal, c)
-	}
-	p := image.NewPaletted(b, pal)
-	index := map[color.RGBA]uint8{}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
-			i, ok := index[c]
-			if !ok {
-				i = uint8(pal.Index(c))
-				index[c] = i
-			}
-			p.SetColorIndex(x, y, i)
-		}
-	}
-	buf.Reset()
-	require.NoError(t, enc.Encode(&buf, p))
-	require.LessOrEqual(t, buf.Len(), limit)
-	return buf.Bytes()
 }

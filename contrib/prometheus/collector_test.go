@@ -24,11 +24,9 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	groveprom "github.com/grove-engine/grove/contrib/prometheus"
-	"github.com/grove-engine/grove/ecs"
 	"github.com/grove-engine/grove/internal/telemetry"
+	"github.com/grove-engine/grove/internal/telemetry/telemetrytest"
 	"github.com/grove-engine/grove/systems/scenario"
-	v1 "github.com/grove-engine/grove/systems/v1"
-	v2 "github.com/grove-engine/grove/systems/v2"
 	"github.com/grove-engine/grove/versioning"
 	"github.com/grove-engine/grove/versioning/deploy"
 	"github.com/grove-engine/grove/versioning/deploy/stats"
@@ -43,38 +41,19 @@ func newEngine(t testing.TB) *versioning.Engine {
 	t.Helper()
 	var now atomic.Int64
 	clock := func() time.Duration { return time.Duration(now.Add(int64(time.Microsecond))) }
-	e, err := versioning.New(versioning.WithClock(clock), versioning.WithWorkers(1)) // the fake clock counts calls: one step at a time
-	require.NoError(t, err)
-	require.NoError(t, e.AddModule("game"))
-	require.NoError(t, e.Register("game", v1.Version{}))
-	require.NoError(t, e.Register("game", v2.Version{}))
-	require.NoError(t, e.Load("game", 1))
-	require.NoError(t, e.Load("game", 2))
-	c := ecs.MakeColumns(v1.Layout, 100)
-	pos := ecs.Column(&c, scenario.Position)
+	pos := make([]scenario.Vec2, 100)
 	for i := range pos {
 		pos[i] = scenario.Vec2{X: float32(10 * i), Y: float32(5 * i)}
 	}
-	_, err = e.Spawn("game", 1, &c)
-	require.NoError(t, err)
-	require.NoError(t, e.SetSplit("game", map[int]float64{1: 0.7, 2: 0.3}))
-	return e
+	return telemetrytest.NewEngine(t, pos, versioning.WithClock(clock), versioning.WithWorkers(1)) // the fake clock counts calls: one step at a time
 }
 
 // canary is a deployment source with one canary rollout in progress.
 type canary struct{}
 
 func (canary) Statuses() []deploy.Status {
-	return []deploy.Status{{
-		Name: "canary-v2", Module: "game", Strategy: "canary", Phase: deploy.PhaseProgressing,
-		Baseline: 1, Candidate: 2, Step: 1, Steps: 4, Weights: map[int]float64{1: 0.7, 2: 0.3}, MaxWeight: 30,
-		Verdict: stats.Inconclusive, Health: 97.5,
-		Metrics: []deploy.MetricResult{{Metric: deploy.MetricErrors, Version: 2, Baseline: 1, Verdict: stats.Pass}},
-		Versions: []deploy.VersionStatus{
-			{Version: 1, Role: deploy.RoleActive, Weight: 0.7, Entities: 70},
-			{Version: 2, Role: deploy.RoleCanary, Weight: 0.3, Entities: 30},
-		},
-	}}
+	return []deploy.Status{telemetrytest.Canary(stats.Inconclusive, 97.5,
+		deploy.MetricResult{Metric: deploy.MetricErrors, Version: 2, Baseline: 1, Verdict: stats.Pass})}
 }
 
 // run ticks n frames, observing each.

@@ -15,10 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grove-engine/grove/ecs"
+	"github.com/grove-engine/grove/internal/telemetry/telemetrytest"
 	"github.com/grove-engine/grove/systems/scenario"
-	v1 "github.com/grove-engine/grove/systems/v1"
-	v2 "github.com/grove-engine/grove/systems/v2"
 	"github.com/grove-engine/grove/versioning"
 	"github.com/grove-engine/grove/versioning/deploy"
 	"github.com/grove-engine/grove/versioning/deploy/stats"
@@ -29,45 +27,25 @@ import (
 const frame = time.Second / 60
 
 // newEngine returns an engine with module "game", v1 and v2 loaded and n
-// entities split 70/30.
+// entities at random positions in a 1000×1000 square, split 70/30.
 func newEngine(t testing.TB, n int) *versioning.Engine {
 	t.Helper()
-	e, err := versioning.New(versioning.WithFrameBudget(0))
-	require.NoError(t, err)
-	require.NoError(t, e.AddModule("game"))
-	require.NoError(t, e.Register("game", v1.Version{}))
-	require.NoError(t, e.Register("game", v2.Version{}))
-	require.NoError(t, e.Load("game", 1))
-	require.NoError(t, e.Load("game", 2))
 	rng := rand.New(rand.NewPCG(1, 2))
-	c := ecs.MakeColumns(v1.Layout, n)
-	pos := ecs.Column(&c, scenario.Position)
+	pos := make([]scenario.Vec2, n)
 	for i := range pos {
 		pos[i] = scenario.Vec2{X: rng.Float32() * 1000, Y: rng.Float32() * 1000}
 	}
-	_, err = e.Spawn("game", 1, &c)
-	require.NoError(t, err)
-	require.NoError(t, e.SetSplit("game", map[int]float64{1: 0.7, 2: 0.3}))
-	return e
+	return telemetrytest.NewEngine(t, pos, versioning.WithFrameBudget(0))
 }
 
 // fakeDeployments is a deployment source with one canary rollout.
 type fakeDeployments struct{}
 
 func (fakeDeployments) Statuses() []deploy.Status {
-	return []deploy.Status{{
-		Name: "canary-v2", Module: "game", Strategy: "canary", Phase: deploy.PhaseProgressing,
-		Baseline: 1, Candidate: 2, Step: 1, Steps: 4, Weights: map[int]float64{1: 0.7, 2: 0.3}, MaxWeight: 30,
-		Verdict: stats.Pass, Health: 97,
-		Metrics: []deploy.MetricResult{
-			{Metric: deploy.MetricStepTime, Version: 2, Baseline: 1, Verdict: stats.Inconclusive},
-			{Metric: deploy.MetricErrors, Version: 2, Baseline: 1, Verdict: stats.Pass},
-		},
-		Versions: []deploy.VersionStatus{
-			{Version: 1, Role: deploy.RoleActive, Weight: 0.7, Entities: 70},
-			{Version: 2, Role: deploy.RoleCanary, Weight: 0.3, Entities: 30},
-		},
-	}}
+	return []deploy.Status{telemetrytest.Canary(stats.Pass, 97,
+		deploy.MetricResult{Metric: deploy.MetricStepTime, Version: 2, Baseline: 1, Verdict: stats.Inconclusive},
+		deploy.MetricResult{Metric: deploy.MetricErrors, Version: 2, Baseline: 1, Verdict: stats.Pass},
+	)}
 }
 
 func TestRecorderHistogramCountsObservedFrames(t *testing.T) {
