@@ -47,13 +47,7 @@ func (g *Grid) sortDirect(pos []float32) {
 		start[cy*stride+cx]++
 	}
 
-	// Inclusive prefix sum: start[c] is now the end of cell c.
-	var sum int32
-	for c, k := range start[:ncells] {
-		sum += k
-		start[c] = sum
-	}
-	start[ncells] = sum
+	prefixEnds(start) // start[c] is now the end of cell c
 
 	// Scatter from the back, moving each cell's end down to its beginning;
 	// within a cell, entities keep their input order.
